@@ -1,0 +1,162 @@
+"""DCGAN training speed: gan_demo's training loop against the classic reference recipe.
+
+Both train the same DCGAN (64x64, width 64, z 100, batch 64) on the same images in one process:
+- baseline: the pytorch/examples `dcgan` recipe: PNG files decoded by PIL through a torchvision
+  transform pipeline and a 2-worker DataLoader, fp32, NCHW, Sigmoid + BCELoss, separate real and
+  fake passes, a host sync (loss.item()) every step;
+- ours: `gan_demo.training.Trainer.run` exactly as `train.py` runs it (uint8 data in memory,
+  bf16 autocast where supported, channels_last, fused Adam, syncs only at log intervals).
+
+    python bench/train_speed.py --data ../shared/data/celeba64 --steps 60
+
+The last line printed is JSON: {"baseline_img_s", "ours_img_s", "ratio", ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gan_demo.data import load_images  # noqa: E402
+from gan_demo.models import ArchConfig, Discriminator, Generator  # noqa: E402
+from gan_demo.objectives import Hyper  # noqa: E402
+from gan_demo.runtime import resolve_device  # noqa: E402
+from gan_demo.training import RunConfig, Trainer  # noqa: E402
+
+
+def write_pngs(images_uint8: torch.Tensor, folder: Path) -> None:
+    """The reference recipe reads an image folder: give it one PNG per training image."""
+    from PIL import Image
+
+    (folder / "all").mkdir(parents=True)
+    for i, img in enumerate(images_uint8.permute(0, 2, 3, 1).numpy()):
+        Image.fromarray(img).save(folder / "all" / f"{i:06d}.png")
+
+
+def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int) -> float:
+    """The pytorch/examples dcgan loop, with our G and D (same layers) plus D's Sigmoid."""
+    import torchvision.datasets as dset
+    import torchvision.transforms as T
+
+    dataset = dset.ImageFolder(
+        str(folder),
+        transform=T.Compose(
+            [T.Resize(arch.size), T.CenterCrop(arch.size), T.ToTensor(), T.Normalize((0.5,) * 3, (0.5,) * 3)]
+        ),
+    )
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
+    )
+    torch.manual_seed(0)
+    G = Generator(arch).to(device)
+    D = nn.Sequential(Discriminator(arch), nn.Sigmoid()).to(device)
+    criterion = nn.BCELoss()
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    done, start = 0, None
+    while done < warmup + steps:
+        for real, _ in loader:
+            if done == warmup:
+                start = time.perf_counter()
+            if done == warmup + steps:
+                break
+            real = real.to(device)
+            n = real.shape[0]
+            D.zero_grad()
+            err_real = criterion(D(real), torch.full((n,), 1.0, device=device))
+            err_real.backward()
+            fake = G(torch.randn(n, arch.z_dim, 1, 1, device=device))
+            err_fake = criterion(D(fake.detach()), torch.full((n,), 0.0, device=device))
+            err_fake.backward()
+            opt_d.step()
+            G.zero_grad()
+            err_g = criterion(D(fake), torch.full((n,), 1.0, device=device))
+            err_g.backward()
+            opt_g.step()
+            (err_real + err_fake).item(), err_g.item()  # the recipe prints both every step
+            done += 1
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - start)
+
+
+def ours_img_s(
+    data, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int, out: Path, compile: bool
+) -> tuple[float, str]:
+    cfg = RunConfig(
+        kind="dcgan",
+        out=str(out),
+        name="bench",
+        arch=arch,
+        hyper=Hyper(),
+        batch_size=batch,
+        max_images=(warmup + steps) * batch,
+        sample_every=10**9,
+        checkpoint_every=10**9,
+        progress=False,
+        compile=compile,
+    )
+    trainer = Trainer(cfg, data, device)
+    trainer.total_steps = warmup + steps
+    trainer.train_steps(warmup)  # warm-up: allocator, kernels, compilation
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    trainer.train_steps(warmup + steps)  # the loop train.py runs, read-outs every 50 steps included
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - start), trainer.precision
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "celeba64"))
+    p.add_argument("--images", type=int, default=4096, help="how many of the images to use")
+    p.add_argument("--steps", type=int, default=60, help="timed steps for each side")
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--compile", nargs="?", const="default", help="also torch.compile our networks (a torch.compile mode)"
+    )
+    args = p.parse_args()
+    device = resolve_device(args.device)
+    data = load_images(args.data, size=64)
+    data = data.subset(slice(0, args.images))
+    arch = ArchConfig(channels=data.channels, size=64, width=64, z_dim=100)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_pngs(data.images, Path(tmp) / "png")
+        base = baseline_img_s(Path(tmp) / "png", arch, device, args.warmup, args.steps, args.batch_size)
+        print(f"baseline: {base:.1f} img/s", flush=True)
+        ours, precision = ours_img_s(
+            data, arch, device, args.warmup, args.steps, args.batch_size, Path(tmp) / "out", args.compile
+        )
+        print(f"ours ({precision}): {ours:.1f} img/s", flush=True)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
+    print(
+        json.dumps(
+            {
+                "device": name,
+                "steps": args.steps,
+                "batch": args.batch_size,
+                "baseline_img_s": round(base, 1),
+                "ours_img_s": round(ours, 1),
+                "precision": precision,
+                "compile": args.compile,
+                "ratio": round(ours / base, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,350 @@
+"""The training loop: data on the device, resumable checkpoints, logging, NaN guard, DDP.
+
+Randomness is a pure function of (seed, rank, step): the data order comes from a per-epoch
+permutation and the noise from a generator re-seeded every step, so a resumed run replays the
+uninterrupted one exactly, with no RNG state to save.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torchvision.utils import save_image
+from tqdm import tqdm
+
+from . import __version__
+from .checkpoints import (
+    CheckpointError,
+    flatten_modules,
+    load_state,
+    optimizer_from_tensors,
+    optimizer_to_tensors,
+    save_checkpoint,
+    save_state,
+    split_prefix,
+    state_path,
+)
+from .data import ImageData, random_flip, split_holdout, to_float
+from .models import ArchConfig
+from .objectives import OBJECTIVES, Hyper, Objective
+from .runtime import DTYPES, Dist, describe_hardware, resolve_precision
+
+log = logging.getLogger(__name__)
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss went NaN/inf or the discriminator won outright; the last good checkpoint is kept."""
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run besides the data; recorded in the checkpoint JSON."""
+
+    kind: str
+    out: str
+    name: str
+    arch: ArchConfig
+    hyper: Hyper = field(default_factory=Hyper)
+    batch_size: int = 64
+    epochs: float | None = None
+    max_images: int | None = None
+    seed: int = 0
+    precision: str = "auto"
+    flip: bool = True
+    holdout: int = 0
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    log_every: int = 50
+    max_minutes: float | None = None
+    weights_dtype: str = "fp16"
+    compile: str | None = None  # a torch.compile mode, "default" for the default
+    tensorboard: bool = False
+    progress: bool = True
+    command: str = field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
+
+    def options(self) -> dict:
+        d = asdict(self)
+        d["arch"], d["hyper"] = self.arch.to_dict(), asdict(self.hyper)
+        return d
+
+
+def _step_seed(seed: int, rank: int, step: int) -> int:
+    return (seed * 1_000_003 + rank * 7_919 + step) % (2**63)
+
+
+class Trainer:
+    def __init__(self, cfg: RunConfig, data: ImageData, device: torch.device, ctx: Dist = Dist()):
+        if cfg.kind not in OBJECTIVES:
+            raise ValueError(f"unknown model kind {cfg.kind!r}; choose from {sorted(OBJECTIVES)}")
+        self.cfg, self.device, self.ctx = cfg, device, ctx
+        self.precision = resolve_precision(cfg.precision, device)
+        train, held = split_holdout(data, cfg.holdout)
+        self.data, self.held = train, held
+        if (data.channels, data.size) != (cfg.arch.channels, cfg.arch.size):
+            raise ValueError(
+                f"{data.source}: data is {data.channels}x{data.size}x{data.size}, model expects {cfg.arch.channels}x{cfg.arch.size}x{cfg.arch.size}"
+            )
+        objective_cls = OBJECTIVES[cfg.kind]
+        extra = {}
+        if objective_cls.uses_labels:
+            if data.labels is None:
+                raise ValueError(
+                    f"{data.source}: --model {cfg.kind} needs labels (attributes.csv or MNIST label file), found none"
+                )
+            extra = {"n_classes": data.labels.shape[1], "multi_label": data.label_kind == "attributes"}
+        torch.manual_seed(cfg.seed)  # same initial weights on every rank
+        self.obj: Objective = objective_cls(cfg.arch, cfg.hyper, device, self.precision, ctx.enabled, **extra)
+        if cfg.compile:
+            self.obj.compile(None if cfg.compile == "default" else cfg.compile)
+        self.steps_per_epoch = len(train) // (cfg.batch_size * ctx.world)
+        if self.steps_per_epoch < 1:
+            raise ValueError(
+                f"{data.source}: {len(train)} training images are fewer than one batch of {cfg.batch_size} x {ctx.world} processes"
+            )
+        images_per_step = cfg.batch_size * ctx.world
+        if cfg.max_images is not None:
+            self.total_steps = math.ceil(cfg.max_images / images_per_step)
+        else:
+            self.total_steps = max(1, round((cfg.epochs or 20) * self.steps_per_epoch))
+        self.images = self._place_images(train.images)
+        self.labels = None if train.labels is None else train.labels.to(self.images.device)
+        self.step = 0
+        self.wall_time = 0.0
+        self.last_losses: dict[str, float] = {}
+        self.stem = Path(cfg.out) / cfg.name
+        fixed = torch.Generator().manual_seed(cfg.seed)
+        self.fixed_z = torch.randn(64, cfg.arch.z_dim, generator=fixed).to(device)
+        self.fixed_real = train.images[torch.randperm(len(train), generator=fixed)[:32]]
+        self.gen = torch.Generator(device=device)
+        self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
+
+    def _place_images(self, images_uint8: torch.Tensor) -> torch.Tensor:
+        """Keep the whole uint8 set on the GPU when it fits in a quarter of free memory."""
+        if self.device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(self.device)
+            if images_uint8.numel() < free // 4:
+                return images_uint8.to(self.device)
+        return images_uint8
+
+    # -- batches ------------------------------------------------------------------------------------
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        epoch, pos = divmod(step, self.steps_per_epoch)
+        if self._perm_epoch != epoch:
+            perm = torch.randperm(
+                len(self.images), generator=torch.Generator().manual_seed(_step_seed(self.cfg.seed, 0, epoch))
+            )
+            self._perm = perm[self.ctx.rank :: self.ctx.world].to(self.images.device)
+            self._perm_epoch = epoch
+        idx = self._perm[pos * self.cfg.batch_size : (pos + 1) * self.cfg.batch_size]
+        x = to_float(self.images[idx].to(self.device, non_blocking=True))
+        if self.cfg.flip:
+            x = random_flip(x, self.gen)
+        labels = None if self.labels is None else self.labels[idx].to(self.device, non_blocking=True)
+        return x.contiguous(memory_format=torch.channels_last), labels
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def meta(self) -> dict:
+        """The JSON written beside the inference weights."""
+        train = self.data
+        return {
+            "kind": self.cfg.kind,
+            "arch": self.cfg.arch.to_dict(),
+            "labels": {"kind": train.label_kind, "names": train.label_names} if train.label_kind else None,
+            "data": {
+                "source": train.source,
+                "train_images": len(train),
+                "holdout_images": len(self.held),
+                "holdout_first": self.held.names[0] if len(self.held) else None,
+                "holdout_last": self.held.names[-1] if len(self.held) else None,
+                "skipped_files": train.skipped,
+            },
+            "training": {
+                "command": self.cfg.command,
+                "options": self.cfg.options(),
+                "precision": self.precision,
+                "steps": self.step,
+                "images_seen": self.step * self.cfg.batch_size * self.ctx.world,
+                "epochs": round(self.step / self.steps_per_epoch, 3),
+                "wall_time_s": round(self.wall_time, 1),
+                "final_losses": self.last_losses,
+                "ema_generator": self.obj.ema is not None,
+            },
+            "hardware": describe_hardware(self.device, self.ctx.world),
+            "software": {"python": platform.python_version(), "torch": torch.__version__, "gan_demo": __version__},
+        }
+
+    def save(self) -> None:
+        """Rank 0 writes the inference checkpoint, then the resumable state (both atomic)."""
+        if not self.ctx.is_main:
+            return
+        weights = flatten_modules(self.obj.inference_modules())
+        half = DTYPES[self.cfg.weights_dtype]
+        weights = {k: v.to(half) if v.is_floating_point() else v for k, v in weights.items()}
+        save_checkpoint(self.stem, weights, self.meta())
+        tensors = flatten_modules(self.obj.state_modules())
+        groups = {}
+        for name, opt in self.obj.optimizers.items():
+            opt_tensors, groups[name] = optimizer_to_tensors(opt, f"opt_{name}")
+            tensors.update(opt_tensors)
+        scalers = {name: s.state_dict() for name, s in self.obj.scalers.items() if s.is_enabled()}
+        save_state(
+            self.stem,
+            tensors,
+            {
+                "kind": self.cfg.kind,
+                "arch": self.cfg.arch.to_dict(),
+                "step": self.step,
+                "wall_time": self.wall_time,
+                "param_groups": groups,
+                "scalers": scalers,
+                "last_losses": self.last_losses,
+            },
+        )
+
+    def resume(self) -> bool:
+        """Load the training state if there is one; False when starting fresh."""
+        if not state_path(self.stem).exists():
+            return False
+        tensors, meta = load_state(self.stem)
+        if meta["kind"] != self.cfg.kind or meta["arch"] != self.cfg.arch.to_dict():
+            raise CheckpointError(
+                f"{state_path(self.stem)}: holds a {meta['kind']} {meta['arch']}, but this run is a {self.cfg.kind} {self.cfg.arch.to_dict()}"
+            )
+        for name, module in self.obj.state_modules().items():
+            module.load_state_dict(split_prefix(tensors, name))
+        for name, opt in self.obj.optimizers.items():
+            optimizer_from_tensors(opt, tensors, f"opt_{name}", meta["param_groups"][name])
+        for name, sd in meta.get("scalers", {}).items():
+            self.obj.scalers[name].load_state_dict(sd)
+        self.step, self.wall_time, self.last_losses = meta["step"], meta["wall_time"], meta["last_losses"]
+        return True
+
+    def write_samples(self) -> None:
+        if not self.ctx.is_main:
+            return
+        mods = self.obj.inference_modules()
+        path = self.stem.parent / "samples" / f"{self.cfg.name}-{self.step:07d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with torch.no_grad(), self.obj.autocast():
+            if "G" in mods:
+                was_training = mods["G"].training
+                mods["G"].eval()
+                images = mods["G"](self.fixed_z).float()
+                mods["G"].train(was_training)
+            else:
+                return
+        save_image(images.add(1).div(2).clamp(0, 1), path, nrow=8)
+
+    # -- the loop --------------------------------------------------------------------------------------
+    def check(self, sums: dict[str, torch.Tensor], count: int) -> dict[str, float]:
+        """Bring the running loss sums to the host (the only sync), and stop on NaN/inf."""
+        losses = {k: v.item() / max(count, 1) for k, v in sums.items()}
+        bad = [k for k, v in losses.items() if not math.isfinite(v)]
+        if bad:
+            raise TrainingDiverged(
+                f"{', '.join(bad)} became {losses[bad[0]]} by step {self.step}; "
+                f"the last good checkpoint ({state_path(self.stem)}) is kept. "
+                "Try a lower --lr, --precision fp32, or --resume from the checkpoint."
+            )
+        if "loss_D" in losses and losses["loss_D"] < 1e-4 and losses.get("loss_G", 0) > 15:
+            raise TrainingDiverged(
+                f"the discriminator won (loss_D {losses['loss_D']:.2e}, loss_G {losses['loss_G']:.1f}) at step {self.step}; the last good checkpoint is kept. Try --diffaug, --loss hinge or a lower --lr-d."
+            )
+        return losses
+
+    def run(self) -> dict:
+        """Train to total_steps, then write the final samples and checkpoint; returns the JSON."""
+        if self.step < self.total_steps:
+            self.train_steps(self.total_steps)
+            self.write_samples()
+            self.save()
+        return self.meta()
+
+    def train_steps(self, until: int) -> None:
+        """The loop proper, with its periodic read-outs, sample grids and checkpoints."""
+        cfg, images_per_step = self.cfg, self.cfg.batch_size * self.ctx.world
+        writer = self._tensorboard()
+        bar = tqdm(
+            total=self.total_steps * images_per_step,
+            initial=self.step * images_per_step,
+            unit="img",
+            unit_scale=True,
+            disable=not (cfg.progress and self.ctx.is_main),
+            desc=cfg.name,
+            dynamic_ncols=True,
+        )
+        sums: dict[str, torch.Tensor] = {}
+        count = 0
+        started = time.perf_counter() - self.wall_time
+        try:
+            while self.step < until:
+                self.gen.manual_seed(_step_seed(cfg.seed, self.ctx.rank, self.step))
+                if self.obj.cuda_graphs:
+                    torch.compiler.cudagraph_mark_step_begin()
+                x, labels = self.batch(self.step)
+                losses = self.obj.step(x, labels, self.gen)
+                for k, v in losses.items():
+                    sums[k] = sums[k] + v.float() if k in sums else v.float().clone()
+                count += 1
+                self.step += 1
+                bar.update(images_per_step)
+                checkpoint_due = self.step % cfg.checkpoint_every == 0
+                if self.step % cfg.log_every == 0 or checkpoint_due or self.step == until:
+                    self.last_losses = self.check(self._reduce(sums), count)
+                    sums, count = {}, 0
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in self.last_losses.items()})
+                    if writer is not None:
+                        for k, v in self.last_losses.items():
+                            writer.add_scalar(k, v, self.step * images_per_step)
+                self.wall_time = time.perf_counter() - started
+                if cfg.max_minutes is not None and self.step % cfg.log_every == 0 and self._out_of_time():
+                    self.total_steps = until = self.step
+                if self.step % cfg.sample_every == 0 and self.step != self.total_steps:
+                    self.write_samples()
+                if checkpoint_due and self.step != self.total_steps:
+                    self.save()
+        except KeyboardInterrupt:
+            self.wall_time = time.perf_counter() - started
+            if sums:  # save only what passed the NaN check
+                self.last_losses = self.check(self._reduce(sums), count)
+            self.save()
+            log.warning("interrupted at step %d; saved %s; continue with --resume", self.step, state_path(self.stem))
+            raise
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+
+    def _out_of_time(self) -> bool:
+        """Every rank stops at the same step: rank 0's clock decides."""
+        flag = torch.tensor([float(self.wall_time >= self.cfg.max_minutes * 60)], device=self.device)
+        if self.ctx.enabled:
+            dist.broadcast(flag, 0)
+        return bool(flag.item())
+
+    def _reduce(self, sums: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Average the loss sums over ranks, so every rank takes the same NaN decision."""
+        if not self.ctx.enabled:
+            return sums
+        keys = sorted(sums)
+        stacked = torch.stack([sums[k] for k in keys])
+        dist.all_reduce(stacked)
+        return {k: v / self.ctx.world for k, v in zip(keys, stacked)}
+
+    def _tensorboard(self):
+        if not (self.cfg.tensorboard and self.ctx.is_main):
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as err:
+            raise RuntimeError("--tensorboard needs the tensorboard package: pip install tensorboard") from err
+        return SummaryWriter(str(self.stem.parent / "tensorboard" / self.cfg.name))

@@ -1,0 +1,71 @@
+"""Tiny generated datasets, so the suite runs offline and without ../shared."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ATTRS = ["Eyeglasses", "Male", "Smiling"]
+
+
+def blob_images(n: int, size: int, channels: int, seed: int = 0) -> np.ndarray:
+    """n smooth uint8 images (N, H, W, C): a coloured disc on a gradient, varied by seed."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    out = np.empty((n, size, size, channels), np.uint8)
+    for i in range(n):
+        cy, cx, r = rng.uniform(0.3, 0.7), rng.uniform(0.3, 0.7), rng.uniform(0.15, 0.3)
+        disc = ((yy - cy) ** 2 + (xx - cx) ** 2 < r * r).astype(float)
+        for c in range(channels):
+            base = rng.uniform(0, 0.5) * yy + rng.uniform(0, 0.5)
+            out[i, :, :, c] = np.clip((base * (1 - disc) + rng.uniform(0.3, 1) * disc) * 255, 0, 255)
+    return out
+
+
+def write_npz_folder(
+    folder: Path, n: int = 96, size: int = 32, channels: int = 3, shards: int = 2, attributes: bool = True
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    images = blob_images(n, size, channels)
+    names = np.array([f"{i + 1:06d}.jpg" for i in range(n)])
+    for s, idx in enumerate(np.array_split(np.arange(n), shards)):
+        np.savez_compressed(
+            folder / f"images_{s:02d}.npz",
+            images=images[idx] if channels == 3 else images[idx, :, :, 0],
+            filenames=names[idx],
+        )
+    if attributes:
+        rng = np.random.default_rng(1)
+        rows = ["image_id," + ",".join(ATTRS)] + [
+            f"{name}," + ",".join(str(v) for v in rng.choice([-1, 1], len(ATTRS))) for name in names
+        ]
+        (folder / "attributes.csv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def write_mnist_folder(folder: Path, n: int = 80) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", blob_images(n, 28, 1)[..., 0])
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.arange(n) % 10)
+    return folder
+
+
+@pytest.fixture
+def faces(tmp_path: Path) -> Path:
+    """A celeba64-style folder: two npz shards of 32x32 RGB images plus attributes.csv."""
+    return write_npz_folder(tmp_path / "faces")
+
+
+@pytest.fixture
+def digits(tmp_path: Path) -> Path:
+    return write_mnist_folder(tmp_path / "digits")

@@ -1,0 +1,209 @@
+"""train.py end to end on tiny data: every model kind, resume after SIGKILL, NaN guard, torchrun."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import train
+from gan_demo.checkpoints import load_checkpoint, load_state, state_path
+from gan_demo.objectives import DCGAN
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = [
+    "--width",
+    "8",
+    "--enc-width",
+    "8",
+    "--z-dim",
+    "16",
+    "--size",
+    "32",
+    "--batch-size",
+    "8",
+    "--device",
+    "cpu",
+    "--no-progress",
+    "--log-every",
+    "2",
+]
+
+
+def run_train(*args: str) -> int:
+    return train.main([*args, *TINY])
+
+
+@pytest.mark.parametrize("kind", ["dcgan", "aegan", "ae", "vae", "classifier"])
+def test_each_kind_trains_and_writes_a_loadable_checkpoint(kind, faces, tmp_path):
+    out = tmp_path / "out"
+    assert (
+        run_train(
+            "--model",
+            kind,
+            "--data",
+            str(faces),
+            "--out",
+            str(out),
+            "--max-images",
+            "48",
+            "--holdout",
+            "16",
+            "--sample-every",
+            "3",
+        )
+        == 0
+    )
+    tensors, meta = load_checkpoint(out / f"{kind}-faces")
+    assert meta["kind"] == kind and meta["arch"]["size"] == 32
+    assert meta["training"]["steps"] == 6 and meta["training"]["images_seen"] == 48
+    assert meta["data"]["train_images"] == 80 and meta["data"]["holdout_first"] == "000081.jpg"
+    assert "train.py" in meta["training"]["command"] and meta["software"]["torch"] == torch.__version__
+    assert all(torch.isfinite(v.float()).all() for v in tensors.values())
+    prefixes = {k.split(".")[0] for k in tensors}
+    assert (
+        prefixes
+        == {"dcgan": {"G"}, "aegan": {"G", "E"}, "ae": {"G", "E"}, "vae": {"G", "E"}, "classifier": {"C"}}[kind]
+    )
+    assert all(v.dtype == torch.float16 for v in tensors.values() if v.is_floating_point())
+    if kind != "classifier":
+        assert sorted(p.name for p in (out / "samples").iterdir())[-1] == f"{kind}-faces-0000006.png"
+    if kind == "classifier":
+        assert meta["labels"] == {"kind": "attributes", "names": ["Eyeglasses", "Male", "Smiling"]}
+        assert set(meta["training"]["final_losses"]) == {"loss", "acc"}
+
+
+def test_digits_classifier_and_gan(digits, tmp_path):
+    for kind in ("classifier", "dcgan"):
+        assert run_train("--model", kind, "--data", str(digits), "--out", str(tmp_path), "--max-images", "32") == 0
+        _, meta = load_checkpoint(tmp_path / f"{kind}-digits")
+        assert meta["arch"]["channels"] == 1
+        assert meta["training"]["options"]["flip"] is False  # digits are not mirror-symmetric
+
+
+def test_classifier_needs_labels(tmp_path, capsys):
+    from conftest import write_npz_folder
+
+    data = write_npz_folder(tmp_path / "nolabels", attributes=False)
+    assert (
+        run_train("--model", "classifier", "--data", str(data), "--out", str(tmp_path / "o"), "--max-images", "8") == 1
+    )
+    assert "needs labels" in capsys.readouterr().err
+
+
+def test_clear_errors_for_bad_paths_and_existing_runs(faces, tmp_path, capsys):
+    assert run_train("--model", "dcgan", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o")) == 1
+    assert "does not exist" in capsys.readouterr().err
+    args = ("--model", "dcgan", "--data", str(faces), "--out", str(tmp_path / "o"), "--max-images", "16")
+    assert run_train(*args) == 0
+    assert run_train(*args) == 1
+    assert "pass --resume" in capsys.readouterr().err
+
+
+def _state_tensors(stem: Path) -> dict[str, torch.Tensor]:
+    return load_state(stem)[0]
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(faces, tmp_path):
+    common = [
+        "--model",
+        "dcgan",
+        "--data",
+        str(faces),
+        "--max-images",
+        "1600",
+        "--precision",
+        "fp32",
+        "--checkpoint-every",
+        "10",
+        "--seed",
+        "3",
+        *TINY,
+    ]
+    full, killed = tmp_path / "full", tmp_path / "killed"
+    assert train.main([*common, "--out", str(full)]) == 0
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "train.py"), *common, "--out", str(killed)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stem = killed / "dcgan-faces"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if state_path(stem).exists() and load_state(stem)[1]["step"] >= 20:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = load_state(stem)[1]["step"]  # the checkpoint on disk is whole and readable
+    assert 20 <= killed_at < 200
+
+    assert train.main([*common, "--out", str(killed), "--resume"]) == 0
+    a, b = _state_tensors(full / "dcgan-faces"), _state_tensors(stem)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])][:5]
+    assert load_state(stem)[1]["step"] == 200
+    assert not list(killed.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_nan_stops_the_run_and_keeps_the_last_good_checkpoint(faces, tmp_path, monkeypatch, capsys):
+    real_step = DCGAN.step
+    calls = {"n": 0}
+
+    def step_that_goes_nan(self, x, labels, gen):
+        calls["n"] += 1
+        losses = real_step(self, x, labels, gen)
+        if calls["n"] >= 7:
+            losses["loss_G"] = losses["loss_G"] * float("nan")
+        return losses
+
+    monkeypatch.setattr(DCGAN, "step", step_that_goes_nan)
+    out = tmp_path / "nan"
+    code = run_train(
+        "--model", "dcgan", "--data", str(faces), "--out", str(out), "--max-images", "160", "--checkpoint-every", "4"
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "loss_G became nan by step 8" in err and "last good checkpoint" in err
+    assert load_state(out / "dcgan-faces")[1]["step"] == 4
+    _, meta = load_checkpoint(out / "dcgan-faces")
+    assert meta["training"]["steps"] == 4
+
+
+def test_torchrun_two_processes_gloo(faces, tmp_path):
+    out = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        str(ROOT / "train.py"),
+        "--model",
+        "aegan",
+        "--data",
+        str(faces),
+        "--out",
+        str(out),
+        "--max-images",
+        "64",
+        *TINY,
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    files = sorted(p.name for p in out.iterdir() if p.is_file())
+    assert files == ["aegan-faces.json", "aegan-faces.safetensors", "aegan-faces.state.safetensors"]
+    meta = json.loads((out / "aegan-faces.json").read_text())
+    assert meta["hardware"]["processes"] == 2 and meta["training"]["images_seen"] == 64
+    assert meta["training"]["steps"] == 4  # 64 images / (8 per process x 2 processes)

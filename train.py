@@ -1,0 +1,174 @@
+"""Train a DCGAN, AE+GAN, plain AE, VAE or attribute classifier.
+
+    python train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
+    torchrun --nproc_per_node=2 train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
+
+Writes OUT/NAME.safetensors + OUT/NAME.json (inference), OUT/NAME.state.safetensors (resume)
+and OUT/samples/NAME-STEP.png. Run `python train.py --help` for every option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+from gan_demo.checkpoints import CheckpointError, state_path
+from gan_demo.data import DataError, conform, load_images
+from gan_demo.models import ArchConfig
+from gan_demo.objectives import KINDS, Hyper
+from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
+from gan_demo.training import RunConfig, Trainer, TrainingDiverged
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", required=True, choices=KINDS)
+    p.add_argument(
+        "--data",
+        required=True,
+        help="npz shard folder, MNIST IDX folder, image folder tree, or 'celeba'/'mnist' with --download",
+    )
+    p.add_argument("--download", action="store_true", help="let torchvision download 'celeba' or 'mnist'")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--name", help="checkpoint name (default: MODEL-DATAFOLDER)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=float, help="passes over the training images (default 20)")
+    length.add_argument("--max-images", type=int, help="stop after this many training images")
+    p.add_argument("--max-minutes", type=float, help="also stop after this much training time (a wall-time budget)")
+    p.add_argument("--batch-size", type=int, default=64, help="per process")
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--lr-d", type=float, help="discriminator learning rate (two-time-scale; default: --lr)")
+    p.add_argument("--beta1", type=float, default=0.5)
+    p.add_argument("--loss", choices=("bce", "hinge"), default="bce")
+    p.add_argument("--size", type=int, choices=(32, 64), help="image size (default: 64, or 32 for MNIST)")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="default: the data's own")
+    p.add_argument("--width", type=int, default=64, help="base channel width of every network")
+    p.add_argument("--enc-width", type=int, default=32, help="base width of the encoder and classifier")
+    p.add_argument("--z-dim", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument(
+        "--precision", choices=PRECISIONS, default="auto", help="auto: bf16 where the hardware has it, else fp32"
+    )
+    p.add_argument("--ema", type=float, default=0.999, help="EMA decay of generator weights (0 disables)")
+    p.add_argument("--diffaug", action="store_true", help="differentiable augmentation for small datasets")
+    p.add_argument(
+        "--no-flip", dest="flip", action="store_false", help="no random horizontal flips (default: flip 3-channel data)"
+    )
+    p.add_argument("--rec-weight", type=float, default=10.0, help="AE+GAN reconstruction weight")
+    p.add_argument("--prior-weight", type=float, default=1.0, help="AE+GAN prior-matching weight")
+    p.add_argument("--kl-weight", type=float, default=1.0, help="VAE KL weight (beta)")
+    p.add_argument("--holdout", type=int, default=0, help="keep the last N images out of training (for evaluation)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/NAME.state.safetensors")
+    p.add_argument("--sample-every", type=int, default=500, help="steps between sample grids")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints")
+    p.add_argument("--log-every", type=int, default=50, help="steps between loss read-outs (the only host syncs)")
+    p.add_argument(
+        "--weights-dtype",
+        choices=("fp16", "bf16", "fp32"),
+        default="fp16",
+        help="storage type of the inference weights (the training state stays fp32)",
+    )
+    p.add_argument(
+        "--compile",
+        nargs="?",
+        const="default",
+        choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
+        help="torch.compile the networks (reduce-overhead: CUDA graphs, for small batches on a GPU)",
+    )
+    p.add_argument("--tensorboard", action="store_true", help="log losses to OUT/tensorboard (needs tensorboard)")
+    p.add_argument("--no-progress", dest="progress", action="store_false")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    command = shlex.join(["train.py", *(sys.argv[1:] if argv is None else argv)])
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    ctx = init_distributed(args.device)
+    try:
+        device = resolve_device(args.device, ctx.local_rank)
+        data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
+        if args.size is None and data.size not in (32, 64):
+            data = conform(data, 32 if data.size == 28 else 64, None)
+        name = args.name or f"{args.model}-{Path(args.data.rstrip('/')).name}"
+        cfg = RunConfig(
+            kind=args.model,
+            out=args.out,
+            name=name,
+            arch=ArchConfig(
+                channels=data.channels, size=data.size, width=args.width, z_dim=args.z_dim, enc_width=args.enc_width
+            ),
+            hyper=Hyper(
+                lr=args.lr,
+                lr_d=args.lr_d,
+                beta1=args.beta1,
+                loss=args.loss,
+                diffaug=args.diffaug,
+                ema=args.ema,
+                rec_weight=args.rec_weight,
+                prior_weight=args.prior_weight,
+                kl_weight=args.kl_weight,
+            ),
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            max_images=args.max_images,
+            seed=args.seed,
+            precision=args.precision,
+            flip=args.flip and data.channels == 3,
+            holdout=args.holdout,
+            sample_every=args.sample_every,
+            checkpoint_every=args.checkpoint_every,
+            log_every=args.log_every,
+            max_minutes=args.max_minutes,
+            weights_dtype=args.weights_dtype,
+            compile=args.compile,
+            tensorboard=args.tensorboard,
+            progress=args.progress,
+            command=command,
+        )
+        trainer = Trainer(cfg, data, device, ctx)
+        stem = Path(args.out) / name
+        if args.resume:
+            if trainer.resume():
+                logging.info("resumed %s at step %d of %d", state_path(stem), trainer.step, trainer.total_steps)
+            else:
+                logging.info("no %s yet: starting from scratch", state_path(stem))
+        elif state_path(stem).exists():
+            raise CheckpointError(
+                f"{state_path(stem)} exists: pass --resume to continue it, or choose another --out/--name"
+            )
+        if ctx.is_main:
+            logging.info(
+                "%s on %s (%s), %d images %dx%dx%d, %d steps of %d x %d",
+                name,
+                device,
+                trainer.precision,
+                len(trainer.data),
+                data.channels,
+                data.size,
+                data.size,
+                trainer.total_steps,
+                args.batch_size,
+                ctx.world,
+            )
+        meta = trainer.run()
+        if ctx.is_main:
+            print(
+                f"wrote {stem}.safetensors and {stem}.json ({meta['training']['images_seen']} images in {meta['training']['wall_time_s']} s)"
+            )
+        return 0
+    except (DataError, CheckpointError, TrainingDiverged, ValueError, RuntimeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        shutdown_distributed(ctx)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
