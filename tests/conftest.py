@@ -69,3 +69,39 @@ def faces(tmp_path: Path) -> Path:
 @pytest.fixture
 def digits(tmp_path: Path) -> Path:
     return write_mnist_folder(tmp_path / "digits")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """A tiny AE+GAN, DCGAN and attribute classifier trained for a few steps by train.py itself."""
+    import train
+
+    root = tmp_path_factory.mktemp("models")
+    data = write_npz_folder(root / "faces")
+    tiny = [
+        "--width",
+        "8",
+        "--enc-width",
+        "8",
+        "--z-dim",
+        "16",
+        "--size",
+        "32",
+        "--batch-size",
+        "16",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--max-images",
+        "64",
+        "--holdout",
+        "16",
+    ]
+    for kind in ("aegan", "dcgan", "classifier"):
+        assert train.main(["--model", kind, "--data", str(data), "--out", str(root), *tiny]) == 0
+    return {
+        "data": data,
+        "aegan": root / "aegan-faces",
+        "dcgan": root / "dcgan-faces",
+        "classifier": root / "classifier-faces",
+    }

@@ -1,0 +1,279 @@
+"""`python -m gan_demo <command>`: the latent toolkit from scripts and smoke tests.
+
+Commands: sample, interpolate, edit, project, inpaint, colorize, directions, evaluate.
+Every command takes --checkpoint (a path without extension, or either file) and --device,
+and prints what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from .checkpoints import CheckpointError
+from .data import IMAGE_SUFFIXES
+from .images import ImageInputError, load_mask, load_photo, save_frames, to_pil
+from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
+from .pretrained import Pretrained, load_pretrained
+from .runtime import resolve_device
+
+
+def safe_output(out_dir: Path, relative: Path, suffix: str) -> Path:
+    """out_dir/relative with `suffix`, refusing names that would land outside out_dir."""
+    target = (out_dir / relative).with_suffix(suffix).resolve()
+    if not target.is_relative_to(out_dir.resolve()):
+        raise ValueError(f"output name {relative} would leave {out_dir}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def inputs(image: str) -> list[tuple[Path, Path]]:
+    """--image as a file or a folder -> (path, name relative to the input root) pairs."""
+    root = Path(image)
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise ImageInputError(f"{root}: no images found")
+        return [(p, p.relative_to(root)) for p in files]
+    if not root.is_file():
+        raise ImageInputError(f"{root}: file not found")
+    return [(root, Path(root.name))]
+
+
+def write(images: torch.Tensor, paths: list[Path]) -> None:
+    for im, path in zip(to_pil(images), paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        im.save(path)
+        print(f"wrote {path}")
+
+
+def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
+    from torchvision.utils import save_image
+
+    save_image(images.add(1).div(2).clamp(0, 1), path, nrow=nrow)
+    print(f"wrote {path}")
+
+
+def cmd_sample(model: Pretrained, args) -> None:
+    z = sample_codes(args.n, model.arch.z_dim, args.seed, args.truncation)
+    images = model.generate(z).cpu()
+    out = Path(args.out)
+    write(images, [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)])
+    if args.grid:
+        grid(images, out / f"grid-{args.seed}.png")
+
+
+def codes_for(model: Pretrained, spec: str) -> torch.Tensor:
+    """'seed:N' -> a sampled code; a file path -> the photo's projected code."""
+    if spec.startswith("seed:"):
+        return sample_codes(1, model.arch.z_dim, int(spec[5:]))
+    from .inversion import project
+
+    return project(model, load_photo(spec, model.arch.size, model.arch.channels)).z
+
+
+def cmd_interpolate(model: Pretrained, args) -> None:
+    keys = torch.cat([codes_for(model, s) for s in args.keyframes])
+    frames = model.generate(interpolate(keys, args.frames, args.method)).cpu()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    grid(frames, out / "frames.png", nrow=args.frames)
+    for suffix in (".gif", ".mp4"):
+        print(f"wrote {save_frames(frames, out / ('morph' + suffix), fps=args.fps)}")
+
+
+def cmd_edit(model: Pretrained, args) -> None:
+    directions = Directions.load(args.directions or directions_path(args.checkpoint))
+    out = Path(args.out)
+    if args.arithmetic:
+        pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
+        z = exemplar_arithmetic(*pools)
+    elif args.image:
+        from .inversion import project
+
+        z = project(model, load_photo(args.image, model.arch.size, model.arch.channels)).z
+    else:
+        z = sample_codes(1, model.arch.z_dim, args.seed)
+    rows = []
+    for attr in args.attribute or []:
+        d = directions.get(attr, args.method, keep=args.keep or [])
+        strengths = torch.linspace(-args.strength, args.strength, args.steps)
+        rows.append(
+            model.generate(z + strengths.view(-1, 1) * d * directions.separation[directions.index(attr)].abs()).cpu()
+        )
+    if not rows:
+        rows.append(model.generate(z).cpu())
+    out.mkdir(parents=True, exist_ok=True)
+    grid(torch.cat(rows), out / "edit.png", nrow=rows[0].shape[0])
+
+
+def per_image(model: Pretrained, args, run) -> None:
+    out = Path(args.out)
+    for path, rel in inputs(args.image):
+        photo = load_photo(path, model.arch.size, model.arch.channels)
+        result = run(photo, path, rel)
+        target = safe_output(out, rel, ".png")
+        write(result, [target])
+
+
+def cmd_project(model: Pretrained, args) -> None:
+    from .inversion import project, psnr
+
+    def run(photo, path, rel):
+        fit = project(model, photo, steps=args.steps, candidates=args.candidates)
+        print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
+        return fit.image
+
+    per_image(model, args, run)
+
+
+def mask_for(args, path: Path, rel: Path, size: int) -> torch.Tensor:
+    mask = Path(args.mask)
+    if mask.is_dir():
+        candidates = [mask / rel.with_suffix(".png"), mask / rel]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ImageInputError(f"{mask}: no mask named {rel.with_suffix('.png')} for {path}")
+        mask = found
+    return load_mask(mask, size)
+
+
+def cmd_inpaint(model: Pretrained, args) -> None:
+    from .inversion import inpaint
+
+    def run(photo, path, rel):
+        hole = mask_for(args, path, rel, model.arch.size)
+        return inpaint(model, photo, hole, steps=args.steps, candidates=args.candidates, blend=args.blend).image
+
+    per_image(model, args, run)
+
+
+def cmd_colorize(model: Pretrained, args) -> None:
+    from .inversion import colorize, luminance
+
+    per_image(
+        model,
+        args,
+        lambda photo, path, rel: colorize(model, luminance(photo), steps=args.steps, candidates=args.candidates).image,
+    )
+
+
+def cmd_directions(model: Pretrained, args) -> None:
+    from .attributes import directions_from_classifier, directions_from_photos
+
+    if model.has_encoder and args.data:
+        directions = directions_from_photos(model, args.data, args.holdout)
+    else:
+        directions = directions_from_classifier(model, load_pretrained(args.classifier, model.device), args.n)
+    print(f"wrote {directions.save(directions_path(args.checkpoint))}")
+
+
+def cmd_evaluate(model: Pretrained, args) -> None:
+    from .metrics import evaluate
+
+    print(json.dumps(evaluate(model, args), indent=2))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m gan_demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False):
+        c = sub.add_parser(name, help=help)
+        c.add_argument("--checkpoint", required=True, help="checkpoints/NAME (or NAME.safetensors / NAME.json)")
+        c.add_argument("--device", default="auto")
+        c.add_argument("--seed", type=int, default=0)
+        if out:
+            c.add_argument("--out", required=True, help="output folder")
+        if image:
+            c.add_argument("--image", required=True, help="a photo, or a folder of photos (outputs mirror the names)")
+        if optimise:
+            c.add_argument("--steps", type=int, help="optimisation steps (default 100 with an encoder, else 60)")
+            c.add_argument(
+                "--candidates", type=int, help="starting codes optimised together (default 1 with an encoder, else 4)"
+            )
+        return c
+
+    c = command("sample", "N images from a seed")
+    c.add_argument("--n", type=int, default=16)
+    c.add_argument("--truncation", type=float, default=1.0)
+    c.add_argument("--grid", action="store_true", help="also write a contact sheet")
+    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4")
+    c.add_argument("--keyframes", nargs="+", default=["seed:0", "seed:1"])
+    c.add_argument("--frames", type=int, default=8)
+    c.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
+    c.add_argument("--fps", type=int, default=8)
+    c = command("edit", "attribute sliders or exemplar arithmetic")
+    c.add_argument("--attribute", action="append", help="e.g. Smiling (repeatable)")
+    c.add_argument("--keep", nargs="*", help="attributes to hold fixed (conditional direction)")
+    c.add_argument("--strength", type=float, default=2.0, help="in units of the attribute's separation")
+    c.add_argument("--steps", type=int, default=5)
+    c.add_argument("--method", choices=("linear", "mean_difference"), default="linear")
+    c.add_argument("--image", help="edit this photo's projected code instead of a sample")
+    c.add_argument("--directions", help="default: CHECKPOINT.directions.safetensors")
+    c.add_argument(
+        "--arithmetic",
+        nargs=3,
+        type=int,
+        metavar=("SEED_A", "SEED_B", "SEED_C"),
+        help="mean(A) - mean(B) + mean(C) of sampled exemplar sets",
+    )
+    c.add_argument("--exemplars", type=int, default=3)
+    command("project", "photo -> code -> reconstruction", image=True, optimise=True)
+    c = command("inpaint", "fill the white pixels of --mask", image=True, optimise=True)
+    c.add_argument(
+        "--mask", required=True, help="a PNG of the photo's size (white = fill), or a folder matched by name"
+    )
+    c.add_argument("--blend", choices=("feather", "poisson", "none"), default="feather")
+    command("colorize", "colour a gray face", image=True, optimise=True)
+    c = command("directions", "compute and save the 40 attribute directions beside the checkpoint", out=False)
+    c.add_argument("--data", help="labelled photos to encode (models with an encoder)")
+    c.add_argument("--holdout", type=int, default=500)
+    c.add_argument(
+        "--classifier", default="checkpoints/classifier-celeba64", help="labels samples (models without an encoder)"
+    )
+    c.add_argument("--n", type=int, default=10000)
+    c = command("evaluate", "metrics as JSON", out=False)
+    c.add_argument("--data", required=True)
+    c.add_argument("--holdout", type=int, default=500)
+    c.add_argument("--classifier", default="checkpoints/classifier-celeba64")
+    c.add_argument("--n", type=int, default=500, help="samples and held-out images for FID")
+    c.add_argument(
+        "--metrics", nargs="*", default=["fid", "edit", "projection", "inpainting", "colorization", "classifier"]
+    )
+    return p.parse_args(argv)
+
+
+COMMANDS = {
+    "sample": cmd_sample,
+    "interpolate": cmd_interpolate,
+    "edit": cmd_edit,
+    "project": cmd_project,
+    "inpaint": cmd_inpaint,
+    "colorize": cmd_colorize,
+    "directions": cmd_directions,
+    "evaluate": cmd_evaluate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        model = load_pretrained(args.checkpoint, resolve_device(args.device))
+        if model.G is None and args.command != "evaluate":
+            raise CheckpointError(f"{args.checkpoint}: a {model.kind} has no generator; '{args.command}' needs one")
+        COMMANDS[args.command](model, args)
+    except (CheckpointError, ImageInputError, ValueError, KeyError, RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Attribute directions for a trained model, from labelled photos (encoder) or labelled samples."""
+
+from __future__ import annotations
+
+import torch
+
+from .data import load_images, split_holdout, to_float
+from .latent import Directions, fit_directions, sample_codes
+from .pretrained import Pretrained
+
+
+@torch.no_grad()
+def encode_all(model: Pretrained, images_uint8: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    return torch.cat([model.encode(to_float(part)).cpu() for part in images_uint8.split(batch)])
+
+
+@torch.no_grad()
+def label_samples(model: Pretrained, classifier: Pretrained, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """Classifier probabilities of the model's samples for codes z."""
+    return torch.cat([classifier.probabilities(model.generate(part)).cpu() for part in z.split(batch)])
+
+
+def directions_from_photos(model: Pretrained, data: str, holdout: int) -> Directions:
+    """Encode the labelled training photos (never the held-out ones) and fit every attribute."""
+    images = load_images(data, size=model.arch.size, channels=model.arch.channels)
+    train, _ = split_holdout(images, holdout)
+    if train.labels is None:
+        raise ValueError(f"{data}: directions from photos need attribute labels")
+    return fit_directions(
+        encode_all(model, train.images), train.labels, train.label_names, f"{len(train)} encoded photos of {data}"
+    )
+
+
+def directions_from_classifier(model: Pretrained, classifier: Pretrained, n: int, seed: int = 12345) -> Directions:
+    """Sample n codes, label the images with the classifier, and fit every attribute."""
+    z = sample_codes(n, model.arch.z_dim, seed)
+    probs = label_samples(model, classifier, z)
+    return fit_directions(z, probs, classifier.label_names, f"{n} samples labelled by {classifier.name}")

@@ -1,0 +1,167 @@
+"""Photos in and out: any file Pillow reads -> NCHW float in [-1, 1]; tensors -> PNG, GIF, MP4.
+
+Decoding is capped in pixels before it starts, so a decompression bomb is refused, not decoded.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_PIXELS = 40_000_000  # about 6300 x 6300; larger files are refused before decoding
+
+
+class ImageInputError(ValueError):
+    """An input that is not a usable image, with a message naming it and the problem."""
+
+
+def _flatten(im: Image.Image) -> Image.Image:
+    """Any mode -> 8-bit RGB: 16-bit scaled (not clipped), alpha composited on white, CMYK converted."""
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        array = np.asarray(im, dtype=np.float64)
+        top = 65535.0 if im.mode.startswith("I;16") or array.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
+    elif im.mode == "F":
+        array = np.asarray(im, dtype=np.float64)
+        if not np.isfinite(array).all():
+            raise ImageInputError("the image holds NaN or infinite values")
+        im = Image.fromarray(np.clip(array * (255.0 if array.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8), "L")
+    if im.mode == "P":
+        im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode in ("RGBA", "LA", "PA"):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(white, rgba)
+    return im.convert("RGB")
+
+
+def open_image(source: str | os.PathLike | bytes | Image.Image | np.ndarray) -> Image.Image:
+    """A path, raw bytes, a PIL image or a uint8/float array -> an upright 8-bit RGB PIL image."""
+    name = "image"
+    try:
+        if isinstance(source, np.ndarray):
+            return _from_array(source)
+        if isinstance(source, Image.Image):
+            im = source
+        else:
+            if isinstance(source, bytes):
+                stream = io.BytesIO(source)
+            else:
+                name = str(source)
+                if not Path(source).is_file():
+                    raise ImageInputError(f"{name}: file not found")
+                stream = open(source, "rb")
+            with stream:
+                im = Image.open(stream)
+                if im.width * im.height > MAX_PIXELS:
+                    raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+                im.seek(0)  # first frame of an animation
+                im.load()
+        if im.width * im.height > MAX_PIXELS:
+            raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+        if im.width < 1 or im.height < 1:
+            raise ImageInputError(f"{name}: empty image")
+        return _flatten(ImageOps.exif_transpose(im))
+    except ImageInputError:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError) as err:
+        raise ImageInputError(f"{name}: not a readable image ({err})") from err
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        raise ImageInputError(f"{name}: the image is damaged or truncated ({err})") from err
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)) or 0 in array.shape:
+        raise ImageInputError(f"array of shape {array.shape}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+    if array.dtype != np.uint8:
+        array = array.astype(np.float64)
+        if not np.isfinite(array).all():
+            raise ImageInputError("the image array holds NaN or infinite values")
+        array = np.clip(array * (255.0 if array.max() <= 1.0 else 1.0) + 0.5, 0, 255).astype(np.uint8)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    return _flatten(Image.fromarray(array))
+
+
+def to_tensor(im: Image.Image, size: int, channels: int) -> torch.Tensor:
+    """PIL RGB -> (1, C, S, S) float in [-1, 1]: centre square, antialiased resize, gray if C == 1."""
+    im = ImageOps.fit(im, (size, size), method=Image.Resampling.LANCZOS)
+    if channels == 1:
+        im = im.convert("L")
+    array = np.asarray(im, dtype=np.float32)
+    if array.ndim == 2:
+        array = array[..., None]
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1.0
+
+
+def load_photo(source, size: int, channels: int = 3) -> torch.Tensor:
+    return to_tensor(open_image(source), size, channels)
+
+
+def load_mask(source, size: int) -> torch.Tensor:
+    """A mask image (white = fill) -> (1, 1, S, S) float with 1 where the hole is.
+
+    An RGBA mask counts opaque pixels as hole when it has any transparency (painted layers).
+    """
+    if isinstance(source, np.ndarray):
+        array = source.astype(np.float64)
+        if not np.isfinite(array).all():
+            raise ImageInputError("the mask array holds NaN or infinite values")
+        if array.ndim == 3:
+            array = array.max(axis=2)
+        im = Image.fromarray((array > (0.5 if array.max() <= 1 else 127)).astype(np.uint8) * 255, "L")
+    else:
+        raw = source if isinstance(source, Image.Image) else None
+        if raw is None:
+            try:
+                with Image.open(source if not isinstance(source, bytes) else io.BytesIO(source)) as f:
+                    if f.width * f.height > MAX_PIXELS:
+                        raise ImageInputError(f"mask {f.width}x{f.height} is over the {MAX_PIXELS:,}-pixel limit")
+                    f.load()
+                    raw = f.copy()
+            except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+                if isinstance(err, ImageInputError):
+                    raise
+                raise ImageInputError(
+                    f"mask {source if not isinstance(source, bytes) else ''}: not a readable image ({err})"
+                ) from err
+        if raw.mode in ("RGBA", "LA") and raw.getextrema()[-1][0] < 255:
+            im = raw.getchannel("A")
+        else:
+            im = raw.convert("L")
+    im = ImageOps.fit(im, (size, size), method=Image.Resampling.NEAREST)
+    return torch.from_numpy((np.asarray(im) > 127).astype(np.float32))[None, None]
+
+
+def to_uint8_hwc(images: torch.Tensor) -> np.ndarray:
+    """(N, C, S, S) in [-1, 1] -> (N, S, S, 3) uint8 (gray repeated to RGB)."""
+    array = images.detach().float().cpu().add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+    if array.shape[1] == 1:
+        array = array.expand(-1, 3, -1, -1)
+    return array.permute(0, 2, 3, 1).numpy()
+
+
+def to_pil(images: torch.Tensor) -> list[Image.Image]:
+    return [Image.fromarray(a) for a in to_uint8_hwc(images)]
+
+
+def save_frames(frames: torch.Tensor, path: str | os.PathLike, fps: int = 8) -> Path:
+    """A frame sequence (N, C, S, S) -> GIF (looping) or MP4 (H.264 through imageio's PyAV plugin)."""
+    import imageio.v3 as iio
+
+    path = Path(path)
+    array = to_uint8_hwc(frames)
+    if path.suffix.lower() == ".gif":
+        iio.imwrite(path, array, duration=1000 / fps, loop=0)
+    elif path.suffix.lower() == ".mp4":
+        scale = max(1, 256 // array.shape[1])  # tiny frames upscaled so players show them crisply
+        big = array.repeat(scale, axis=1).repeat(scale, axis=2)
+        iio.imwrite(path, big, fps=fps, codec="libx264", plugin="pyav")
+    else:
+        raise ValueError(f"{path}: frames are written as .gif or .mp4")
+    return path

@@ -1,0 +1,240 @@
+"""Photo -> latent code, and the edits built on it: projection, inpainting, colorization.
+
+All take and return NCHW float images in [-1, 1] at the model's size. The optimisation runs a
+batch of candidate codes at once and keeps the best, so restarts cost one batched pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .latent import sample_codes
+from .pretrained import Pretrained
+
+
+@dataclass
+class Fit:
+    """The best code found, its image, the loss it reached, and every candidate's image."""
+
+    z: torch.Tensor  # (1, z_dim)
+    image: torch.Tensor  # (1, C, S, S)
+    loss: float
+    candidates: torch.Tensor  # (K, C, S, S), best first
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Peak signal-to-noise ratio in dB for images in [-1, 1] (over `mask` pixels when given)."""
+    err = (a.float() - b.float()).pow(2)
+    if mask is not None:
+        mask = mask.expand_as(err)
+        mse = (err * mask).sum() / mask.sum().clamp_min(1)
+    else:
+        mse = err.mean()
+    return float(10 * torch.log10(4.0 / mse.clamp_min(1e-10)))
+
+
+def prior_penalty(z: torch.Tensor) -> torch.Tensor:
+    """Keep each code near the shell of radius sqrt(z_dim) where N(0, I) puts almost all its mass."""
+    return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
+
+
+def initial_codes(model: Pretrained, target: torch.Tensor, candidates: int, seed: int, score) -> torch.Tensor:
+    """Candidate starting codes: the encoder's code (plus small perturbations) when there is an
+    encoder; otherwise the best-scoring of many random codes."""
+    z_dim = model.arch.z_dim
+    if model.has_encoder:
+        z0 = model.encode(
+            target.expand(1, -1, -1, -1) if target.shape[1] == model.arch.channels else target.repeat(1, 3, 1, 1)
+        )
+        noise = sample_codes(candidates, z_dim, seed) * 0.3
+        noise[0] = 0
+        return z0.cpu() + noise
+    pool = sample_codes(max(64, 8 * candidates), z_dim, seed)
+    with torch.no_grad():
+        scores = score(pool.to(model.device)).cpu()
+    return pool[scores.argsort()[:candidates]]
+
+
+def budget(model: Pretrained, steps: int | None, candidates: int | None) -> tuple[int, int]:
+    """Default optimisation budget, about a second on a 2-core CPU: with an encoder one start
+    refined longer; without one, several random starts."""
+    return steps or (100 if model.has_encoder else 60), candidates or (1 if model.has_encoder else 4)
+
+
+def optimise(
+    model: Pretrained, z: torch.Tensor, loss_fn, steps: int, lr: float = 0.1, prior_weight: float = 0.05
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Adam on a batch of codes; returns the codes and each one's final data loss."""
+    z = z.to(model.device).clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=lr)
+    model.G.requires_grad_(False)
+    for _ in range(steps):
+        data_loss = loss_fn(model.G(z))
+        loss = (data_loss + prior_weight * prior_penalty(z)).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        return z.detach(), loss_fn(model.G(z))
+
+
+def _pick(model: Pretrained, z: torch.Tensor, losses: torch.Tensor, finish) -> Fit:
+    order = losses.argsort()
+    with torch.no_grad():
+        images = finish(model.generate(z[order]))
+    return Fit(z[order[:1]].cpu(), images[:1].cpu(), float(losses[order[0]]), images.cpu())
+
+
+def project(
+    model: Pretrained,
+    photo: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    feature_weight: float = 0.1,
+) -> Fit:
+    """Find z with G(z) close to the photo: pixel L2 plus, when a classifier is given as
+    `model.C`, its feature distance; encoder initialisation when the model has one."""
+    target = photo.to(model.device)
+    features = None
+    if model.C is not None:
+        with torch.no_grad():
+            features = model.C.features(target)
+
+    def loss_fn(images: torch.Tensor) -> torch.Tensor:
+        loss = (images - target).pow(2).flatten(1).mean(1)
+        if features is not None:
+            loss = loss + feature_weight * (model.C.features(images) - features).pow(2).mean(1)
+        return loss
+
+    steps, candidates = budget(model, steps, candidates)
+    z0 = initial_codes(model, target, candidates, seed, lambda z: loss_fn(model.G(z)))
+    z, losses = optimise(model, z0, loss_fn, steps)
+    return _pick(model, z, losses, lambda x: x)
+
+
+def context_weights(mask_hole: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """Yeh et al.'s importance weights: a known pixel counts by the share of hole pixels around it,
+    so the context right next to the hole matters most; hole pixels weigh 0."""
+    share = F.avg_pool2d(mask_hole, window, stride=1, padding=window // 2, count_include_pad=False)
+    return (1 - mask_hole) * (share + 0.05)
+
+
+def feather(mask_hole: torch.Tensor, width: int = 2) -> torch.Tensor:
+    """Blend weight: 1 in the hole, falling to 0 within `width` pixels outside it, 0 elsewhere."""
+    if width <= 0:
+        return mask_hole
+    grown = F.max_pool2d(mask_hole, 2 * width + 1, stride=1, padding=width)
+    soft = F.avg_pool2d(grown, 2 * width + 1, stride=1, padding=width, count_include_pad=False)
+    return torch.maximum(mask_hole, soft * grown)
+
+
+def poisson_blend(photo: torch.Tensor, fill: torch.Tensor, mask_hole: torch.Tensor) -> torch.Tensor:
+    """OpenCV's seamlessClone of the completion into the photo, inside the (slightly grown) hole."""
+    import cv2
+
+    from .images import to_uint8_hwc
+
+    src, dst = to_uint8_hwc(fill)[0], to_uint8_hwc(photo)[0]
+    grown = F.max_pool2d(mask_hole, 3, stride=1, padding=1)[0, 0].cpu().numpy()
+    ys, xs = np.nonzero(grown)
+    h, w = grown.shape
+    # seamlessClone needs the region inside the frame, away from its border
+    ys, xs = ys.clip(1, h - 2), xs.clip(1, w - 2)
+    region = np.zeros((h, w), np.uint8)
+    region[ys, xs] = 255
+    y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    centre = (int((x0 + x1 + 1) // 2), int((y0 + y1 + 1) // 2))
+    out = cv2.seamlessClone(
+        np.ascontiguousarray(src[..., ::-1]), np.ascontiguousarray(dst[..., ::-1]), region, centre, cv2.NORMAL_CLONE
+    )[..., ::-1]
+    result = torch.from_numpy(out.copy()).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1
+    if photo.shape[1] == 1:
+        result = result.mean(1, keepdim=True)
+    keep = 1 - torch.from_numpy(region > 0).float()[None, None]
+    return photo.cpu() * keep + result * (1 - keep)
+
+
+def inpaint(
+    model: Pretrained,
+    photo: torch.Tensor,
+    mask_hole: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    blend: str = "feather",
+) -> Fit:
+    """Fill the hole (mask 1) from the generator's manifold: optimise z on the weighted context
+    loss plus the prior, keep the best candidate, and blend the known pixels back.
+
+    Outside the hole the photo comes back unchanged, but for a 2-pixel feathered band
+    (`blend="feather"`) or the grown hole edge (`blend="poisson"`); `blend="none"` pastes exactly.
+    An empty mask returns the photo; a full mask returns samples.
+    """
+    if mask_hole.shape[-2:] != photo.shape[-2:]:
+        raise ValueError(f"mask is {tuple(mask_hole.shape[-2:])}, photo is {tuple(photo.shape[-2:])}: they must match")
+    if blend not in ("feather", "poisson", "none"):
+        raise ValueError(f"blend must be 'feather', 'poisson' or 'none', got {blend!r}")
+    mask_hole = (mask_hole > 0.5).float()
+    if mask_hole.sum() == 0:
+        return Fit(torch.zeros(1, model.arch.z_dim), photo.clone(), 0.0, photo.clone())
+    if mask_hole.min() == 1:
+        z = sample_codes(candidates or 4, model.arch.z_dim, seed)
+        images = model.generate(z).cpu()
+        return Fit(z[:1], images[:1], 0.0, images)
+    target, hole = photo.to(model.device), mask_hole.to(model.device)
+    weights = context_weights(hole)
+    weights = weights / weights.mean()
+
+    def loss_fn(images: torch.Tensor) -> torch.Tensor:
+        return ((images - target).abs() * weights).flatten(1).mean(1)
+
+    known = target * (1 - hole)
+    steps, candidates = budget(model, steps, candidates)
+    z0 = initial_codes(model, known, candidates, seed, lambda z: loss_fn(model.G(z)))
+    z, losses = optimise(model, z0, loss_fn, steps)
+
+    def finish(fills: torch.Tensor) -> torch.Tensor:
+        if blend == "poisson":
+            return torch.cat([poisson_blend(photo.cpu(), f[None].cpu(), mask_hole.cpu()) for f in fills]).to(
+                fills.device
+            )
+        alpha = feather(hole) if blend == "feather" else hole
+        return target * (1 - alpha) + fills * alpha
+
+    return _pick(model, z, losses, finish)
+
+
+# ITU-R BT.601 luma weights, as in JPEG's YCbCr: images in [-1, 1] keep the same weights
+LUMA = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+
+
+def luminance(images: torch.Tensor) -> torch.Tensor:
+    return (images * LUMA.to(images.device)).sum(1, keepdim=True) if images.shape[1] == 3 else images
+
+
+def colorize(
+    model: Pretrained, gray: torch.Tensor, steps: int | None = None, candidates: int | None = None, seed: int = 0
+) -> Fit:
+    """Colour a gray face: optimise z so that the luminance of G(z) matches the input, then keep
+    the input's luminance and take only the chroma (YCbCr Cb, Cr) from G(z)."""
+    if model.arch.channels != 3:
+        raise ValueError(f"{model.name} makes {model.arch.channels}-channel images; colorization needs an RGB model")
+    y = luminance(gray.to(model.device))
+
+    def loss_fn(images: torch.Tensor) -> torch.Tensor:
+        return (luminance(images) - y).pow(2).flatten(1).mean(1)
+
+    steps, candidates = budget(model, steps, candidates)
+    z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, lambda z: loss_fn(model.G(z)))
+    z, losses = optimise(model, z0, loss_fn, steps)
+
+    def finish(images: torch.Tensor) -> torch.Tensor:
+        # replace the luminance, keep the chroma: rgb + (y_in - y_gen) for every channel
+        return (images + (y - luminance(images))).clamp(-1, 1)
+
+    return _pick(model, z, losses, finish)

@@ -1,0 +1,220 @@
+"""Quality metrics, offline: FID/KID in the attribute classifier's feature space, PSNR, edit
+success, projection, inpainting against OpenCV's Telea, colorization, classifier accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .data import load_images, split_holdout, to_float
+from .images import to_uint8_hwc
+from .inversion import colorize, inpaint, luminance, project, psnr
+from .latent import Directions, directions_path, sample_codes
+from .pretrained import Pretrained, load_pretrained
+
+EDIT_TARGETS = ["Smiling", "Eyeglasses", "Male", "Blond_Hair"]
+KEEP_DEFAULT = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
+
+
+@torch.no_grad()
+def features(classifier: Pretrained, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    return torch.cat([classifier.C.features(part.to(classifier.device)).double().cpu() for part in images.split(batch)])
+
+
+def _sqrtm_psd(m: torch.Tensor) -> torch.Tensor:
+    vals, vecs = torch.linalg.eigh(m)
+    return vecs @ torch.diag(vals.clamp_min(0).sqrt()) @ vecs.T
+
+
+def fid(f1: torch.Tensor, f2: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (N, F)."""
+    mu1, mu2 = f1.mean(0), f2.mean(0)
+    c1, c2 = torch.cov(f1.T), torch.cov(f2.T)
+    s1 = _sqrtm_psd(c1)
+    cross = torch.linalg.eigvalsh(s1 @ c2 @ s1).clamp_min(0).sqrt().sum()
+    return float((mu1 - mu2).pow(2).sum() + c1.trace() + c2.trace() - 2 * cross)
+
+
+def kid(f1: torch.Tensor, f2: torch.Tensor) -> float:
+    """Unbiased squared MMD with the cubic polynomial kernel (Binkowski et al.)."""
+    d = f1.shape[1]
+
+    def k(a, b):
+        return (a @ b.T / d + 1) ** 3
+
+    m, n = f1.shape[0], f2.shape[0]
+    kxx, kyy, kxy = k(f1, f1), k(f2, f2), k(f1, f2)
+    return float((kxx.sum() - kxx.trace()) / (m * (m - 1)) + (kyy.sum() - kyy.trace()) / (n * (n - 1)) - 2 * kxy.mean())
+
+
+def telea(photo: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """OpenCV's fast-marching inpainting (Telea 2004): the classical baseline."""
+    import cv2
+
+    img = to_uint8_hwc(photo)[0][..., ::-1]
+    out = cv2.inpaint(np.ascontiguousarray(img), (hole[0, 0].numpy() * 255).astype(np.uint8), 3, cv2.INPAINT_TELEA)[
+        ..., ::-1
+    ]
+    result = torch.from_numpy(out.copy()).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1
+    return result[:, : photo.shape[1]]
+
+
+def centre_mask(size: int, side: int) -> torch.Tensor:
+    mask = torch.zeros(1, 1, size, size)
+    lo = (size - side) // 2
+    mask[..., lo : lo + side, lo : lo + side] = 1
+    return mask
+
+
+def free_form_mask(size: int, seed: int) -> torch.Tensor:
+    """Random thick brush strokes covering roughly 15-30 % of the image."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    canvas = np.zeros((size, size), np.uint8)
+    for _ in range(rng.integers(2, 5)):
+        points = rng.integers(4, size - 4, (rng.integers(3, 6), 2))
+        cv2.polylines(
+            canvas, [points.reshape(-1, 1, 2).astype(np.int32)], False, 255, int(rng.integers(size // 12, size // 6))
+        )
+    return torch.from_numpy(canvas > 0).float()[None, None]
+
+
+@torch.no_grad()
+def edit_success(
+    model: Pretrained,
+    classifier: Pretrained,
+    directions: Directions,
+    attribute: str,
+    n: int = 200,
+    strength: float = 2.0,
+    keep: list[str] = (),
+) -> dict:
+    """Push each of n samples across the attribute's boundary (towards the side it is not on) by
+    `strength` x the attribute's separation; report the share whose label flips and the mean
+    absolute change of the other attributes' probabilities."""
+    z = sample_codes(n, model.arch.z_dim, seed=777)
+    i = directions.index(attribute)
+    d = directions.get(attribute, "linear", keep=[k for k in keep if k != attribute])
+    before = classifier.probabilities(model.generate(z)).cpu()
+    sign = torch.where(before[:, i] > 0.5, -1.0, 1.0).unsqueeze(1)
+    after = classifier.probabilities(model.generate(z + sign * strength * directions.separation[i].abs() * d)).cpu()
+    flipped = ((after[:, i] > 0.5) != (before[:, i] > 0.5)).float().mean()
+    others = torch.ones(before.shape[1], dtype=torch.bool)
+    others[i] = False
+    return {
+        "flip_rate": round(float(flipped), 3),
+        "other_attributes_mean_abs_change": round(float((after - before)[:, others].abs().mean()), 4),
+    }
+
+
+def colourfulness(images: torch.Tensor) -> float:
+    """Hasler and Suesstrunk's colourfulness (0 for gray), on 0-255 RGB."""
+    rgb = images.add(1).mul(127.5)
+    rg = rgb[:, 0] - rgb[:, 1]
+    yb = 0.5 * (rgb[:, 0] + rgb[:, 1]) - rgb[:, 2]
+    return float((rg.std() ** 2 + yb.std() ** 2).sqrt() + 0.3 * (rg.mean() ** 2 + yb.mean() ** 2).sqrt())
+
+
+def chroma(images: torch.Tensor) -> torch.Tensor:
+    """YCbCr chroma channels (Cb, Cr) of RGB in [-1, 1]."""
+    r, g, b = images[:, 0], images[:, 1], images[:, 2]
+    return torch.stack([-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b], 1)
+
+
+def evaluate(model: Pretrained, args) -> dict:
+    """Every metric asked for in args.metrics, on the held-out images of args.data."""
+    data = load_images(args.data, size=model.arch.size, channels=model.arch.channels)
+    _, held = split_holdout(data, args.holdout)
+    real = to_float(held.images)
+    n = min(args.n, len(held))
+    report: dict = {"checkpoint": model.name, "held_out_images": len(held)}
+    classifier = load_pretrained(args.classifier, model.device) if args.classifier else None
+    if classifier is not None and classifier.arch.channels != model.arch.channels:
+        classifier = None
+    metrics = set(args.metrics)
+    if "classifier" in metrics and model.C is not None and held.labels is not None:
+        probs = torch.cat([model.probabilities(part).cpu() for part in real.split(256)])
+        if model.label_kind == "attributes":
+            acc = ((probs > 0.5) == (held.labels > 0.5)).float().mean(0)
+        else:
+            acc = (probs.argmax(1) == held.labels.argmax(1)).float().mean().view(1)
+        report["classifier_accuracy"] = {
+            "mean": round(float(acc.mean()), 4),
+            "per_label": {
+                name: round(float(a), 4)
+                for name, a in zip(model.label_names if model.label_kind == "attributes" else ["digit"], acc)
+            },
+        }
+    if model.G is None or classifier is None:
+        return report
+    real_features = features(classifier, real[:n])
+    if "fid" in metrics:
+        samples = torch.cat(
+            [model.generate(part).cpu() for part in sample_codes(n, model.arch.z_dim, seed=2024).split(256)]
+        )
+        f = features(classifier, samples)
+        report["sample_fid_classifier_features"] = round(fid(f, real_features), 3)
+        report["sample_kid_classifier_features"] = round(kid(f, real_features), 5)
+        report["inception_fid"] = (
+            "unavailable: needs torchmetrics and downloaded Inception weights (not fetched offline)"
+        )
+    if (
+        "edit" in metrics
+        and model.label_kind == ""
+        and classifier.label_kind == "attributes"
+        and directions_path(args.checkpoint).exists()
+    ):
+        directions = Directions.load(directions_path(args.checkpoint))
+        report["edits"] = {
+            attr: {
+                "plain": edit_success(model, classifier, directions, attr),
+                "conditional": edit_success(model, classifier, directions, attr, keep=KEEP_DEFAULT),
+            }
+            for attr in EDIT_TARGETS
+            if attr in directions.names
+        }
+    k = min(n, 100)  # optimisation-based metrics cost about a second per image
+    if "projection" in metrics:
+        scores = {"encoder_only": [], "optimised": []}
+        for x in real[:k].split(1):
+            if model.has_encoder:
+                scores["encoder_only"].append(psnr(model.generate(model.encode(x)).cpu(), x))
+            scores["optimised"].append(psnr(project(model, x).image, x))
+        report["projection_psnr_db"] = {key: round(float(np.mean(v)), 2) for key, v in scores.items() if v}
+    if "inpainting" in metrics:
+        report["inpainting"] = {}
+        for name, make in (
+            ("centre_24", lambda i: centre_mask(model.arch.size, model.arch.size * 3 // 8)),
+            ("free_form", lambda i: free_form_mask(model.arch.size, i)),
+        ):
+            ours, base, p_ours, p_base = [], [], [], []
+            for i, x in enumerate(real[:k].split(1)):
+                hole = make(i)
+                ours.append(inpaint(model, x, hole, seed=i).image)
+                base.append(telea(x, hole))
+                p_ours.append(psnr(ours[-1], x, hole))
+                p_base.append(psnr(base[-1], x, hole))
+            report["inpainting"][name] = {
+                "psnr_hole_db": {"ours": round(float(np.mean(p_ours)), 2), "telea": round(float(np.mean(p_base)), 2)},
+                "fid_classifier_features": {
+                    "ours": round(fid(features(classifier, torch.cat(ours)), real_features), 3),
+                    "telea": round(fid(features(classifier, torch.cat(base)), real_features), 3),
+                },
+            }
+    if "colorization" in metrics and model.arch.channels == 3:
+        outs = torch.cat([colorize(model, luminance(x), seed=i).image for i, x in enumerate(real[:k].split(1))])
+        gray = luminance(real[:k]).expand(-1, 3, -1, -1)
+        report["colorization"] = {
+            "chroma_psnr_db": {
+                "ours": round(psnr(chroma(outs), chroma(real[:k])), 2),
+                "gray_input": round(psnr(chroma(gray), chroma(real[:k])), 2),
+            },
+            "colourfulness": {
+                "ours": round(colourfulness(outs), 2),
+                "gray_input": round(colourfulness(gray), 2),
+                "real": round(colourfulness(real[:k]), 2),
+            },
+            "max_luminance_error": round(float((luminance(outs) - luminance(real[:k])).abs().max()), 4),
+        }
+    return report

@@ -1,0 +1,159 @@
+"""`python -m gan_demo` commands on tiny models, as scripts would call them."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gan_demo.__main__ import main, safe_output
+from gan_demo.attributes import directions_from_classifier, directions_from_photos
+from gan_demo.latent import directions_path
+from gan_demo.pretrained import load_pretrained
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory, tiny_models):
+    from gan_demo.data import load_images
+
+    folder = tmp_path_factory.mktemp("photos")
+    images = load_images(tiny_models["data"]).images[-3:]
+    (folder / "sub").mkdir()
+    for i, name in enumerate(["a.png", "b.jpg", "sub/c.png"]):
+        Image.fromarray(images[i].permute(1, 2, 0).numpy()).resize((50, 40)).save(folder / name)
+    return folder
+
+
+def test_sample_writes_pngs_and_a_grid(tiny_models, tmp_path, capsys):
+    assert (
+        main(
+            [
+                "sample",
+                "--checkpoint",
+                str(tiny_models["dcgan"]),
+                "--n",
+                "5",
+                "--out",
+                str(tmp_path),
+                "--grid",
+                "--seed",
+                "7",
+            ]
+        )
+        == 0
+    )
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["grid-7.png"] + [f"sample-7-{i:04d}.png" for i in range(5)]
+    assert Image.open(tmp_path / "sample-7-0000.png").size == (32, 32)
+    assert capsys.readouterr().out.count("wrote") == 6
+
+
+def test_interpolate_writes_gif_and_mp4(tiny_models, photos, tmp_path):
+    assert (
+        main(
+            [
+                "interpolate",
+                "--checkpoint",
+                str(tiny_models["aegan"]) + ".safetensors",
+                "--keyframes",
+                "seed:1",
+                str(photos / "a.png"),
+                "seed:3",
+                "--frames",
+                "6",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    gif = Image.open(tmp_path / "morph.gif")
+    assert gif.n_frames == 6
+    assert (tmp_path / "morph.mp4").stat().st_size > 1000
+
+
+def test_project_inpaint_colorize_mirror_folder_names(tiny_models, photos, tmp_path):
+    mask = tmp_path / "mask.png"
+    m = Image.new("L", (50, 40), 0)
+    m.paste(255, (15, 10, 35, 30))
+    m.save(mask)
+    for command, extra in (("project", []), ("inpaint", ["--mask", str(mask)]), ("colorize", [])):
+        out = tmp_path / command
+        assert (
+            main(
+                [
+                    command,
+                    "--checkpoint",
+                    str(tiny_models["aegan"]),
+                    "--image",
+                    str(photos),
+                    "--out",
+                    str(out),
+                    "--steps",
+                    "3",
+                    *extra,
+                ]
+            )
+            == 0
+        )
+        assert sorted(str(p.relative_to(out)) for p in out.rglob("*.png")) == ["a.png", "b.png", "sub/c.png"]
+
+
+def test_directions_and_edit(tiny_models, tmp_path):
+    aegan, dcgan, clf = (load_pretrained(tiny_models[k]) for k in ("aegan", "dcgan", "classifier"))
+    directions_from_photos(aegan, str(tiny_models["data"]), 16).save(directions_path(tiny_models["aegan"]))
+    d = directions_from_classifier(dcgan, clf, 256)
+    assert d.names == ["Eyeglasses", "Male", "Smiling"] and d.linear.shape == (3, 16)
+    for args in (["--attribute", "Smiling", "--keep", "Male"], ["--arithmetic", "1", "2", "3"]):
+        out = tmp_path / args[0].strip("-")
+        assert main(["edit", "--checkpoint", str(tiny_models["aegan"]), "--out", str(out), *args]) == 0
+        assert (out / "edit.png").exists()
+
+
+def test_evaluate_prints_json(tiny_models, capsys):
+    args = [
+        "evaluate",
+        "--checkpoint",
+        str(tiny_models["aegan"]),
+        "--data",
+        str(tiny_models["data"]),
+        "--holdout",
+        "16",
+        "--classifier",
+        str(tiny_models["classifier"]),
+        "--n",
+        "16",
+    ]
+    assert main([*args, "--metrics", "fid", "projection"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["held_out_images"] == 16 and report["sample_fid_classifier_features"] >= 0
+    assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised"}
+
+
+def test_clear_errors(tiny_models, tmp_path, capsys):
+    assert main(["sample", "--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 1
+    assert "missing.json: missing" in capsys.readouterr().err
+    (tmp_path / "junk.png").write_bytes(b"junk")
+    assert (
+        main(
+            [
+                "project",
+                "--checkpoint",
+                str(tiny_models["aegan"]),
+                "--image",
+                str(tmp_path / "junk.png"),
+                "--out",
+                str(tmp_path / "o"),
+            ]
+        )
+        == 1
+    )
+    assert "not a readable image" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(tiny_models["classifier"]), "--out", str(tmp_path)]) == 1
+    assert "has no generator" in capsys.readouterr().err
+
+
+def test_output_names_cannot_escape(tmp_path):
+    assert safe_output(tmp_path, Path("a/b.jpg"), ".png") == (tmp_path / "a" / "b.png").resolve()
+    with pytest.raises(ValueError, match="would leave"):
+        safe_output(tmp_path, Path("../../etc/x"), ".png")

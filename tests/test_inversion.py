@@ -1,0 +1,80 @@
+import pytest
+import torch
+
+from gan_demo.checkpoints import CheckpointError, checkpoint_paths
+from gan_demo.data import load_images, to_float
+from gan_demo.inversion import colorize, feather, inpaint, luminance, project, psnr
+from gan_demo.pretrained import load_pretrained
+
+
+@pytest.fixture(scope="module")
+def models(tiny_models):
+    return {k: load_pretrained(v) for k, v in tiny_models.items() if k != "data"}
+
+
+@pytest.fixture(scope="module")
+def photo(tiny_models):
+    return to_float(load_images(tiny_models["data"]).images[-1:])
+
+
+def test_pretrained_rebuilds_every_network(models):
+    a, d, c = models["aegan"], models["dcgan"], models["classifier"]
+    assert a.has_encoder and not d.has_encoder and c.C is not None and c.G is None
+    x = a.generate(torch.randn(3, 16))
+    assert x.shape == (3, 3, 32, 32) and x.min() >= -1 and x.max() <= 1
+    assert a.encode(x).shape == (3, 16)
+    probs = c.probabilities(x)
+    assert probs.shape == (3, 3) and probs.min() >= 0 and probs.max() <= 1
+
+
+def test_mismatched_weights_are_refused(tiny_models, tmp_path):
+    import json
+    import shutil
+
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(str(tiny_models["dcgan"]) + suffix, tmp_path / f"m{suffix}")
+    meta = json.loads((tmp_path / "m.json").read_text())
+    meta["arch"]["width"] = 16
+    (tmp_path / "m.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=r"m.safetensors: G\..* is \(16, 32, 4, 4\)|m.safetensors: G"):
+        load_pretrained(tmp_path / "m")
+    assert checkpoint_paths(tmp_path / "m")[0].exists()
+
+
+@pytest.mark.parametrize("name", ["aegan", "dcgan"])
+def test_project(models, photo, name):
+    fit = project(models[name], photo, steps=5, candidates=2)
+    assert fit.z.shape == (1, 16) and fit.image.shape == photo.shape and fit.candidates.shape[0] == 2
+    assert fit.image.min() >= -1 and fit.image.max() <= 1 and psnr(fit.image, photo) > 0
+
+
+def test_inpaint_keeps_known_pixels(models, photo):
+    hole = torch.zeros(1, 1, 32, 32)
+    hole[..., 10:20, 5:25] = 1
+    exact = inpaint(models["aegan"], photo, hole, steps=5, candidates=2, blend="none")
+    assert torch.equal(exact.image * (1 - hole), photo * (1 - hole))
+    assert not torch.equal(exact.image, photo)
+    soft = inpaint(models["aegan"], photo, hole, steps=5, candidates=2, blend="feather")
+    band = feather(hole) > 0
+    assert torch.equal(soft.image * ~band, photo * ~band)
+    assert band.sum() < hole.sum() + 2 * 2 * (10 + 20) + 16 + 1  # the band is at most 2 pixels wide
+    poisson = inpaint(models["dcgan"], photo, hole, steps=5, candidates=2, blend="poisson")
+    grown = torch.nn.functional.max_pool2d(hole, 3, stride=1, padding=1) > 0
+    assert torch.equal(poisson.image * ~grown, photo * ~grown)
+
+
+def test_inpaint_empty_full_and_mismatched_masks(models, photo):
+    empty = inpaint(models["dcgan"], photo, torch.zeros(1, 1, 32, 32))
+    assert torch.equal(empty.image, photo)
+    full = inpaint(models["dcgan"], photo, torch.ones(1, 1, 32, 32), candidates=3)
+    assert full.image.shape == photo.shape and full.candidates.shape[0] == 3
+    with pytest.raises(ValueError, match="must match"):
+        inpaint(models["dcgan"], photo, torch.zeros(1, 1, 16, 16))
+
+
+def test_colorize_keeps_the_input_luminance(models, photo):
+    gray = luminance(photo)
+    fit = colorize(models["aegan"], gray, steps=5, candidates=2)
+    assert fit.image.shape == photo.shape
+    unclipped = (fit.image.abs() < 0.999).all(1, keepdim=True)
+    assert ((luminance(fit.image) - gray).abs() * unclipped).max() < 1e-5

@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from gan_demo.checkpoints import CheckpointError
+from gan_demo.latent import (
+    Directions,
+    conditional_direction,
+    exemplar_arithmetic,
+    fit_directions,
+    interpolate,
+    lerp,
+    sample_codes,
+    slerp,
+)
+
+
+def test_sampling_is_reproducible_and_truncated():
+    assert torch.equal(sample_codes(4, 8, seed=3), sample_codes(4, 8, seed=3))
+    assert not torch.equal(sample_codes(4, 8, seed=3), sample_codes(4, 8, seed=4))
+    assert sample_codes(64, 32, truncation=0.5).abs().max() <= 1.0
+    assert torch.allclose(sample_codes(4, 8, 1, truncation=0.5, method="scale"), sample_codes(4, 8, 1) * 0.5)
+    with pytest.raises(ValueError):
+        sample_codes(0, 8)
+    with pytest.raises(ValueError):
+        sample_codes(2, 8, truncation=1.5)
+
+
+def test_slerp_keeps_the_norm_and_hits_the_endpoints():
+    z0, z1 = sample_codes(2, 100, seed=0)
+    t = torch.linspace(0, 1, 9)
+    path = slerp(z0, z1, t)
+    assert torch.allclose(path[0], z0, atol=1e-5) and torch.allclose(path[-1], z1, atol=1e-5)
+    expected = (1 - t) * z0.norm() + t * z1.norm()
+    assert torch.allclose(path.norm(dim=1), expected, atol=1e-4)
+    # lerp's midpoint falls towards the origin; slerp's does not
+    assert lerp(z0, z1, torch.tensor([0.5])).norm() < 0.8 * path[4].norm()
+
+
+def test_interpolate_through_keyframes():
+    keys = sample_codes(3, 16, seed=1)
+    path = interpolate(keys, 5)
+    assert path.shape == (5, 16)
+    assert (
+        torch.allclose(path[0], keys[0], atol=1e-5)
+        and torch.allclose(path[2], keys[1], atol=1e-5)
+        and torch.allclose(path[4], keys[2], atol=1e-5)
+    )
+    with pytest.raises(ValueError):
+        interpolate(keys[:1], 5)
+    with pytest.raises(ValueError):
+        interpolate(keys, 5, method="cubic")
+
+
+def test_directions_recover_a_planted_attribute(tmp_path):
+    z = sample_codes(2000, 16, seed=2)
+    truth = torch.nn.functional.normalize(torch.randn(16, generator=torch.Generator().manual_seed(0)), dim=0)
+    other = torch.nn.functional.normalize(torch.randn(16, generator=torch.Generator().manual_seed(1)), dim=0)
+    labels = torch.stack([(z @ truth > 0), (z @ other > 0.3)], 1).float()
+    d = fit_directions(z, labels, ["A", "B"], "synthetic")
+    assert float(d.linear[0] @ truth) > 0.95 and float(d.mean_difference[0] @ truth) > 0.9
+    assert float(d.separation[0]) > 1
+    cond = d.get("A", keep=["B"])
+    assert abs(float(cond @ d.linear[1])) < 1e-5 and abs(float(cond.norm()) - 1) < 1e-5
+    path = d.save(tmp_path / "x.directions.safetensors")
+    back = Directions.load(path)
+    assert back.names == ["A", "B"] and torch.allclose(back.linear, d.linear)
+    with pytest.raises(KeyError, match="unknown attribute"):
+        back.get("Nope")
+    (tmp_path / "bad.safetensors").write_bytes(b"junk")
+    with pytest.raises(CheckpointError):
+        Directions.load(tmp_path / "bad.safetensors")
+
+
+def test_conditional_direction_in_the_kept_span_is_an_error():
+    d = torch.tensor([1.0, 0, 0])
+    with pytest.raises(ValueError):
+        conditional_direction(d, torch.tensor([[2.0, 0, 0]]))
+
+
+def test_exemplar_arithmetic():
+    a, b, c = torch.ones(3, 4), torch.zeros(2, 4), torch.full((3, 4), 2.0)
+    assert torch.equal(exemplar_arithmetic(a, b, c), torch.full((1, 4), 3.0))
+    with pytest.raises(ValueError, match="exemplar set B"):
+        exemplar_arithmetic(a, torch.zeros(0, 4), c)
