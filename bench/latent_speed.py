@@ -1,0 +1,61 @@
+"""Latent toolkit speed at default settings, medians over repeats, on the shipped checkpoints.
+
+    python bench/latent_speed.py --checkpoint checkpoints/aegan-celeba64 --repeats 5
+
+Prints one JSON line: median milliseconds per operation, beside the issue's targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from gan_demo.inversion import colorize, inpaint, luminance, project  # noqa: E402
+from gan_demo.latent import interpolate, sample_codes  # noqa: E402
+from gan_demo.metrics import centre_mask  # noqa: E402
+from gan_demo.pretrained import load_pretrained  # noqa: E402
+
+TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", default="checkpoints/aegan-celeba64")
+    p.add_argument("--repeats", type=int, default=5)
+    args = p.parse_args()
+    model = load_pretrained(args.checkpoint)
+    size = model.arch.size
+    photo = model.generate(sample_codes(1, model.arch.z_dim, seed=99))  # a stand-in photo: no data needed
+    hole = centre_mask(size, size * 3 // 8)
+    keys = sample_codes(2, model.arch.z_dim, seed=1)
+    ops = {
+        "sample_16": lambda: model.generate(sample_codes(16, model.arch.z_dim, seed=0)),
+        "interpolate_8": lambda: model.generate(interpolate(keys, 8)),
+        "inpaint": lambda: inpaint(model, photo, hole),
+        "colorize": lambda: colorize(model, luminance(photo)),
+        "project": lambda: project(model, photo),
+    }
+    result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}
+    print(json.dumps({"checkpoint": model.name, "threads": torch.get_num_threads(), "median_ms": result, "target_ms": TARGETS_MS, "all_within_target": all(result[k] < TARGETS_MS[k] for k in result)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Gradio layout only: every callback is one call into gan_demo.studio.Studio."""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from .checkpoints import CheckpointError
+from .images import ImageInputError
+from .latent import sample_codes
+from .studio import SLIDER_ATTRIBUTES, Studio, show
+
+MAX_FILE_SIZE = "10mb"
+FILTER_CHOICES = ["Eyeglasses", "Male", "Smiling", "Young", "Blond_Hair", "Black_Hair", "Bald", "Mustache", "Wearing_Hat", "Heavy_Makeup"]
+
+
+def friendly(fn):
+    """Turn the library's clear errors into a gr.Error the user sees; never crash the server."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ImageInputError, CheckpointError, ValueError, KeyError) as err:
+            raise gr.Error(str(err)) from err
+
+    return wrapper
+
+
+def example_photos(studio: Studio, folder: Path) -> list[str]:
+    """Example 'photos' the app makes itself from its AE+GAN (no dataset photos are shipped)."""
+    name = next(iter(studio.generators(3, ("aegan",)) or studio.generators(3)), None)
+    if name is None:
+        return []
+    model = studio.models[name]
+    paths = []
+    for seed, im in zip((11, 23, 42), show(model.generate(sample_codes(3, model.arch.z_dim, 5)))):
+        path = folder / f"example-{seed}.png"
+        im.save(path)
+        paths.append(str(path))
+    return paths
+
+
+def parse_filters(text: str) -> dict[str, bool]:
+    """'Male, Eyeglasses, -Smiling' -> {'Male': True, 'Eyeglasses': True, 'Smiling': False}."""
+    out = {}
+    for token in (t.strip() for t in text.split(",")):
+        if token:
+            out[token.lstrip("+-")] = not token.startswith("-")
+    return out
+
+
+def build_app(studio: Studio) -> gr.Blocks:
+    examples_dir = Path(tempfile.mkdtemp(prefix="gan_demo_examples_"))
+    examples = example_photos(studio, examples_dir)
+    faces = studio.generators(3)
+    all_generators = studio.generators()
+    editable = studio.editable()
+    face_default = next((n for n in faces if "aegan" in n), faces[0] if faces else None)
+
+    with gr.Blocks(title="gan_demo: from autoencoders to GANs") as demo:
+        gr.Markdown("# gan_demo\nLikelihood-free generative models: sample, morph, edit attributes, inpaint and colorize faces. Models trained on CelebA (non-commercial research only) and MNIST.")
+        if studio.skipped:
+            gr.Markdown("Skipped checkpoints: " + "; ".join(f"`{k}`: {v}" for k, v in studio.skipped.items()))
+
+        with gr.Tab("Generate"):
+            with gr.Row():
+                g_model = gr.Dropdown(all_generators, value=face_default, label="Model")
+                g_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                g_trunc = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
+                g_n = gr.Slider(1, 32, 8, step=1, label="Images")
+            g_button = gr.Button("Generate", variant="primary")
+            g_gallery = gr.Gallery(label="Samples", columns=8, height="auto")
+            g_button.click(friendly(studio.generate), [g_model, g_seed, g_trunc, g_n], g_gallery, api_name="generate")
+
+        with gr.Tab("Interpolate / morph"):
+            with gr.Row():
+                i_model = gr.Dropdown(all_generators, value=face_default, label="Model")
+                i_seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
+                i_seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
+                i_method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
+                i_frames = gr.Slider(2, 41, 8, step=1, label="Frames")
+            with gr.Row():
+                i_photo_a = gr.Image(type="pil", label="Photo A (optional: replaces seed A)", height=200)
+                i_photo_b = gr.Image(type="pil", label="Photo B (optional: replaces seed B)", height=200)
+                with gr.Column():
+                    i_position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
+                    i_preview = gr.Image(label="Preview", height=200)
+            if examples:
+                gr.Examples([[examples[0], examples[1]]], [i_photo_a, i_photo_b])
+            i_button = gr.Button("Morph", variant="primary")
+            i_gallery = gr.Gallery(label="Frames", columns=8, height="auto")
+            with gr.Row():
+                i_gif = gr.File(label="GIF")
+                i_mp4 = gr.File(label="MP4")
+            i_button.click(friendly(studio.morph), [i_model, i_seed_a, i_seed_b, i_photo_a, i_photo_b, i_frames, i_method], [i_gallery, i_gif, i_mp4], api_name="morph")
+            i_position.change(friendly(studio.morph_preview), [i_model, i_seed_a, i_seed_b, i_position, i_method], i_preview, api_name="morph_preview", show_progress="hidden")
+
+        with gr.Tab("Attributes"):
+            names = studio.directions[editable[0]].names if editable else SLIDER_ATTRIBUTES
+            with gr.Row():
+                a_model = gr.Dropdown(editable, value=next((n for n in editable if "aegan" in n), editable[0] if editable else None), label="Model")
+                a_seed = gr.Number(3, precision=0, minimum=0, label="Seed")
+                a_photo = gr.Image(type="pil", label="Photo (optional: replaces the seed)", height=160)
+                a_conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
+            if examples:
+                gr.Examples([[examples[2]]], [a_photo])
+            # Smiling starts at 2 so the first click already shows an edit
+            sliders = [gr.Slider(-3, 3, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr) for attr in SLIDER_ATTRIBUTES if attr in names]
+            slider_names = [attr for attr in SLIDER_ATTRIBUTES if attr in names]
+            with gr.Row():
+                a_extra = gr.Dropdown(names, value="Pale_Skin" if "Pale_Skin" in names else names[0], label="Any other attribute")
+                a_extra_strength = gr.Slider(-3, 3, 0, step=0.25, label="Its strength")
+            a_button = gr.Button("Apply", variant="primary")
+            with gr.Row():
+                a_before = gr.Image(label="Before", height=256)
+                a_after = gr.Image(label="After", height=256)
+                a_probs_before = gr.Label(num_top_classes=6, label="Attributes before")
+                a_probs_after = gr.Label(num_top_classes=6, label="Attributes after")
+
+            def edit(model, seed, photo, conditional, extra, extra_strength, *values):
+                strengths = dict(zip(slider_names, values))
+                strengths[extra] = strengths.get(extra, 0) + extra_strength
+                return studio.edit(model, seed, photo, strengths, conditional)
+
+            a_button.click(friendly(edit), [a_model, a_seed, a_photo, a_conditional, a_extra, a_extra_strength, *sliders], [a_before, a_after, a_probs_before, a_probs_after], api_name="edit")
+            gr.Markdown("### Equation builder: A − B + C\nEach set is the 3 samples the attribute classifier finds most clearly matching its filters (`-Name` means without).")
+            with gr.Row():
+                q_a = gr.Textbox("Male, Eyeglasses", label="A")
+                q_b = gr.Textbox("Male, -Eyeglasses", label="B")
+                q_c = gr.Textbox("-Male, -Eyeglasses", label="C")
+                q_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            q_button = gr.Button("Compute A − B + C", variant="primary")
+            q_means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
+            q_result = gr.Gallery(label="Result (and nearby codes)", columns=8, height="auto")
+            q_button.click(
+                friendly(lambda m, a, b, c, s: studio.equation(m, parse_filters(a), parse_filters(b), parse_filters(c), seed=int(s))),
+                [a_model, q_a, q_b, q_c, q_seed],
+                [q_means, q_result],
+                api_name="equation",
+            )
+
+        with gr.Tab("Inpainting"):
+            with gr.Row():
+                p_model = gr.Dropdown(faces, value=face_default, label="Model")
+                p_steps = gr.Slider(10, 300, 100, step=10, label="Steps")
+                p_candidates = gr.Slider(1, 8, 2, step=1, label="Candidates")
+            p_editor = gr.ImageEditor(type="numpy", label="Paint over the part to fill", brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"), height=420)
+            if examples:
+                gr.Examples([[examples[1]]], [p_editor])
+            p_button = gr.Button("Fill", variant="primary")
+            with gr.Row():
+                p_masked = gr.Image(label="Masked input", height=256)
+                p_best = gr.Image(label="Best completion", height=256)
+            p_others = gr.Gallery(label="Other candidates", columns=8, height=180, object_fit="contain")
+            p_button.click(friendly(studio.inpaint_editor), [p_model, p_editor, p_steps, p_candidates], [p_masked, p_best, p_others], api_name="inpaint")
+
+        with gr.Tab("Colorization"):
+            with gr.Row():
+                c_model = gr.Dropdown(faces, value=face_default, label="Model")
+                c_photo = gr.Image(type="pil", label="Photo (colour photos are turned gray first)", height=256)
+            if examples:
+                gr.Examples([[examples[0]]], [c_photo])
+            c_button = gr.Button("Colorize", variant="primary")
+            with gr.Row():
+                c_gray = gr.Image(label="Gray input", height=256)
+                c_out = gr.Image(label="Our colorization", height=256)
+                c_orig = gr.Image(label="Original colours", height=256)
+            c_button.click(friendly(studio.colorize_upload), [c_model, c_photo], [c_gray, c_out, c_orig], api_name="colorize")
+
+        with gr.Tab("From autoencoder to GAN"):
+            gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
+            s_photo = gr.Image(type="pil", label="Photo to reconstruct (optional)", height=160)
+            if examples:
+                gr.Examples([[examples[2]]], [s_photo])
+            s_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+            s_button = gr.Button("Compare", variant="primary")
+            rows = []
+            for _ in range(4):
+                with gr.Row():
+                    caption = gr.Markdown()
+                    gallery = gr.Gallery(columns=4, height=140, show_label=False)
+                    recon = gr.Image(label="Reconstruction", height=140)
+                rows.append((caption, gallery, recon))
+
+            def story(photo, seed):
+                out = []
+                result = studio.story(photo, int(seed))
+                for i in range(4):
+                    caption, samples, recon = result[i] if i < len(result) else ("", [], None)
+                    out += [caption, samples, recon]
+                return out
+
+            s_button.click(friendly(story), [s_photo, s_seed], [c for row in rows for c in row], api_name="story")
+    return demo
+
+
+def launch(checkpoints: str, device, host: str, port: int, share: bool, block: bool = True) -> gr.Blocks:
+    studio = Studio.load(checkpoints, device)
+    demo = build_app(studio)
+    demo.queue(default_concurrency_limit=2)
+    demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, prevent_thread_lock=not block)
+    return demo

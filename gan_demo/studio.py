@@ -1,0 +1,213 @@
+"""The app's operations as plain library calls (no Gradio here): models loaded once and shared,
+inputs validated, outputs as PIL images and plain dicts ready for any UI or script."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .checkpoints import CheckpointError
+from .images import ImageInputError, load_mask, open_image, save_frames, to_pil, to_tensor
+from .inversion import colorize, inpaint, luminance, project
+from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
+from .pretrained import Pretrained, find_checkpoints, load_pretrained
+
+log = logging.getLogger(__name__)
+
+SLIDER_ATTRIBUTES = ["Smiling", "Eyeglasses", "Male", "Young", "Blond_Hair", "Black_Hair", "Bald", "Mustache", "Heavy_Makeup", "Wearing_Hat"]
+KEEP_WHEN_CONDITIONAL = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
+UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
+
+STORY = [
+    ("ae", "Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces."),
+    ("vae", "VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry."),
+    ("dcgan", "DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos."),
+    ("aegan", "AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited."),
+]
+
+
+def show(images: torch.Tensor) -> list[Image.Image]:
+    """Model output -> PIL images enlarged for the screen."""
+    return [im.resize((im.width * UPSCALE, im.height * UPSCALE), Image.Resampling.NEAREST) for im in to_pil(images)]
+
+
+@dataclass
+class Studio:
+    """Every valid checkpoint in a folder, loaded once; the invalid ones listed with the reason."""
+
+    folder: Path
+    device: torch.device = torch.device("cpu")
+    models: dict[str, Pretrained] = field(default_factory=dict)
+    directions: dict[str, Directions] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def load(cls, folder: str | Path, device: torch.device | str = "cpu") -> Studio:
+        studio = cls(Path(folder), torch.device(device))
+        for stem in find_checkpoints(folder):
+            try:
+                studio.models[stem.name] = load_pretrained(stem, studio.device)
+            except (CheckpointError, ValueError, RuntimeError) as err:
+                studio.skipped[stem.name] = str(err)
+                log.warning("skipping checkpoint %s: %s", stem, err)
+                continue
+            if directions_path(stem).exists():
+                try:
+                    studio.directions[stem.name] = Directions.load(directions_path(stem))
+                except CheckpointError as err:
+                    studio.skipped[stem.name + ".directions"] = str(err)
+        if not any(m.G is not None for m in studio.models.values()):
+            raise CheckpointError(f"{folder}: no usable generator checkpoint found (skipped: {studio.skipped or 'none'})")
+        return studio
+
+    # -- lookups --------------------------------------------------------------------------------------
+    def generators(self, channels: int | None = None, kinds: tuple[str, ...] = ()) -> list[str]:
+        return [n for n, m in self.models.items() if m.G is not None and (channels is None or m.arch.channels == channels) and (not kinds or m.kind in kinds)]
+
+    def editable(self) -> list[str]:
+        return [n for n in self.generators(3) if n in self.directions]
+
+    def model(self, name: str) -> Pretrained:
+        if name not in self.models or self.models[name].G is None:
+            raise ValueError(f"no generator named {name!r}; available: {', '.join(self.generators())}")
+        return self.models[name]
+
+    def classifier_for(self, model: Pretrained) -> Pretrained | None:
+        wanted = "attributes" if model.arch.channels == 3 else "classes"
+        return next((m for m in self.models.values() if m.C is not None and m.label_kind == wanted and m.arch.size == model.arch.size), None)
+
+    def photo(self, model: Pretrained, upload) -> torch.Tensor:
+        return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
+
+    def code(self, model: Pretrained, seed: int, upload=None) -> torch.Tensor:
+        """A seed's code, or an uploaded photo's projected code."""
+        if upload is not None:
+            with self.lock:
+                return project(model, self.photo(model, upload)).z
+        return sample_codes(1, model.arch.z_dim, int(seed))
+
+    # -- operations -----------------------------------------------------------------------------------
+    def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
+        model = self.model(name)
+        return show(model.generate(sample_codes(int(n), model.arch.z_dim, int(seed), float(truncation))))
+
+    def morph(self, name: str, seed_a: int, seed_b: int, photo_a=None, photo_b=None, frames: int = 8, method: str = "slerp", out_dir: str | None = None) -> tuple[list[Image.Image], str, str]:
+        model = self.model(name)
+        keys = torch.cat([self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)])
+        images = model.generate(interpolate(keys, int(frames), method))
+        folder = Path(out_dir or tempfile.mkdtemp(prefix="gan_demo_"))
+        return show(images), str(save_frames(images, folder / "morph.gif")), str(save_frames(images, folder / "morph.mp4"))
+
+    def morph_preview(self, name: str, seed_a: int, seed_b: int, position: float, method: str = "slerp") -> Image.Image:
+        model = self.model(name)
+        keys = sample_codes(1, model.arch.z_dim, int(seed_a)), sample_codes(1, model.arch.z_dim, int(seed_b))
+        t = torch.tensor([float(position)])
+        from .latent import lerp, slerp
+
+        z = (slerp if method == "slerp" else lerp)(keys[0][0], keys[1][0], t)
+        return show(model.generate(z))[0]
+
+    def read_out(self, model: Pretrained, images: torch.Tensor) -> dict[str, float]:
+        classifier = self.classifier_for(model)
+        if classifier is None:
+            return {}
+        probs = classifier.probabilities(images)[0].cpu()
+        return {name: round(float(p), 3) for name, p in zip(classifier.label_names, probs)}
+
+    def edit(self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool) -> tuple[Image.Image, Image.Image, dict, dict]:
+        """Move the code along each attribute's direction by strength x its separation."""
+        model = self.model(name)
+        if name not in self.directions:
+            raise ValueError(f"{name} has no attribute directions file")
+        directions = self.directions[name]
+        z = self.code(model, seed, upload)
+        edited = z.clone()
+        for attr, strength in strengths.items():
+            if strength:
+                keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
+                d = directions.get(attr, keep=keep)
+                edited = edited + float(strength) * directions.separation[directions.index(attr)].abs() * d
+        before, after = model.generate(z), model.generate(edited)
+        return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
+
+    def exemplars(self, name: str, wanted: dict[str, bool], k: int = 3, pool: int = 256, seed: int = 0) -> torch.Tensor:
+        """The k sampled codes whose images the classifier finds most clearly match the filters."""
+        model = self.model(name)
+        classifier = self.classifier_for(model)
+        if classifier is None:
+            raise ValueError(f"exemplar filters need an attribute classifier for {name}")
+        z = sample_codes(pool, model.arch.z_dim, seed)
+        probs = classifier.probabilities(model.generate(z)).cpu()
+        score = torch.zeros(pool)
+        for attr, present in wanted.items():
+            p = probs[:, classifier.label_names.index(attr)]
+            score += torch.log((p if present else 1 - p).clamp_min(1e-6))
+        return z[score.argsort(descending=True)[:k]]
+
+    def equation(self, name: str, a: dict[str, bool], b: dict[str, bool], c: dict[str, bool], k: int = 3, seed: int = 0) -> tuple[list[Image.Image], list[Image.Image]]:
+        """A - B + C from exemplar averages; returns the averaged A, B, C images and a result grid
+        (the result code plus small perturbations, as in the paper's figure)."""
+        model = self.model(name)
+        za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
+        result = exemplar_arithmetic(za, zb, zc)
+        means = model.generate(torch.cat([za.mean(0, keepdim=True), zb.mean(0, keepdim=True), zc.mean(0, keepdim=True)]))
+        grid = result + 0.25 * sample_codes(8, model.arch.z_dim, seed + 99)
+        grid[0] = result[0]
+        return show(means), show(model.generate(grid))
+
+    def inpaint_editor(self, name: str, editor: dict | None, steps: int, candidates: int) -> tuple[Image.Image, Image.Image, list[Image.Image]]:
+        """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole."""
+        model = self.model(name)
+        if not editor or editor.get("background") is None:
+            raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
+        photo = self.photo(model, editor["background"])
+        layers = [np.asarray(layer) for layer in editor.get("layers") or [] if layer is not None]
+        if not layers:
+            raise ImageInputError("paint over the part of the photo to fill with the brush")
+        painted = np.max([layer[..., 3] if layer.ndim == 3 and layer.shape[2] == 4 else (layer.max(axis=2) if layer.ndim == 3 else layer) for layer in layers], axis=0)
+        background = np.asarray(open_image(editor["background"]))
+        if painted.shape[:2] != background.shape[:2]:
+            raise ImageInputError(f"the painted layer is {painted.shape[1]}x{painted.shape[0]}, the photo {background.shape[1]}x{background.shape[0]}")
+        hole = load_mask(painted > 0, model.arch.size)
+        if hole.sum() == 0:
+            raise ImageInputError("the painted mask is empty: paint over the part to fill")
+        with self.lock:
+            fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates))
+        masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
+        return show(masked)[0], show(fit.image)[0], show(fit.candidates[1:])
+
+    def colorize_upload(self, name: str, upload) -> tuple[Image.Image, Image.Image, Image.Image | None]:
+        model = self.model(name)
+        im = open_image(upload)
+        rgb = np.asarray(im).astype(np.int16)
+        in_colour = bool(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).max() > 8)
+        photo = to_tensor(im, model.arch.size, 3)
+        gray = luminance(photo)
+        with self.lock:
+            fit = colorize(model, gray)
+        return show(gray)[0], show(fit.image)[0], show(photo)[0] if in_colour else None
+
+    def story(self, upload=None, seed: int = 0, n: int = 4) -> list[tuple[str, list[Image.Image], Image.Image | None]]:
+        """For each of AE, VAE, DCGAN, AE+GAN on faces: random samples and, given a photo and an
+        encoder, the photo's reconstruction; with the caption of why each looks as it does."""
+        rows = []
+        for kind, caption in STORY:
+            name = next((n_ for n_ in self.generators(3, (kind,))), None)
+            if name is None:
+                continue
+            model = self.models[name]
+            samples = show(model.generate(sample_codes(n, model.arch.z_dim, seed)))
+            recon = None
+            if upload is not None and model.has_encoder:
+                photo = self.photo(model, upload)
+                recon = show(model.generate(model.encode(photo)))[0]
+            rows.append((f"{name}: {caption}", samples, recon))
+        return rows

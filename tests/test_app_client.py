@@ -1,0 +1,118 @@
+"""The real Gradio server, in-process on a free port, driven through gradio_client."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+gr = pytest.importorskip("gradio")
+from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client.exceptions import AppError  # noqa: E402
+
+from gan_demo.app import build_app  # noqa: E402
+from gan_demo.attributes import directions_from_photos  # noqa: E402
+from gan_demo.latent import directions_path  # noqa: E402
+from gan_demo.pretrained import load_pretrained  # noqa: E402
+from gan_demo.studio import Studio  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tiny_models):
+    folder = tiny_models["aegan"].parent
+    if not directions_path(tiny_models["aegan"]).exists():
+        directions_from_photos(load_pretrained(tiny_models["aegan"]), str(tiny_models["data"]), 16).save(directions_path(tiny_models["aegan"]))
+    (folder / "broken.json").write_text("{}")  # an invalid checkpoint must be skipped, not fatal
+    (folder / "broken.safetensors").write_bytes(b"junk")
+    studio = Studio.load(folder)
+    assert "broken" in studio.skipped
+    demo = build_app(studio)
+    demo.queue(default_concurrency_limit=2)
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, max_file_size="10mb")
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("up") / "face.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (70, 90, 3), dtype=np.uint8)).save(path)
+    return str(path)
+
+
+def image_size(path) -> tuple[int, int]:
+    with Image.open(path) as im:
+        return im.size
+
+
+def test_generate(client):
+    gallery = client.predict("aegan-faces", 3, 0.7, 5, api_name="/generate")
+    assert len(gallery) == 5 and image_size(gallery[0]["image"]) == (128, 128)
+
+
+def test_morph_and_preview(client, photo):
+    frames, gif, mp4 = client.predict("aegan-faces", 0, 1, handle_file(photo), None, 6, "slerp", api_name="/morph")
+    assert len(frames) == 6 and Path(gif).suffix == ".gif" and Path(mp4).stat().st_size > 1000
+    assert image_size(client.predict("dcgan-faces", 0, 1, 0.3, "lerp", api_name="/morph_preview")) == (128, 128)
+
+
+def test_edit_and_equation(client):
+    sliders = [1.0, 0.0, 0.0]  # Smiling, Eyeglasses, Male: the tiny data's attributes
+    before, after, probs_before, probs_after = client.predict("aegan-faces", 3, None, True, "Male", 0.5, *sliders, api_name="/edit")
+    assert image_size(before) == image_size(after) == (128, 128)
+    assert {c["label"] for c in probs_before["confidences"]} == {"Eyeglasses", "Male", "Smiling"}
+    assert all(0 <= c["confidence"] <= 1 for c in probs_after["confidences"])
+    means, result = client.predict("aegan-faces", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male", 0, api_name="/equation")
+    assert len(means) == 3 and len(result) == 8
+
+
+def test_inpaint_from_editor(client, photo, tmp_path):
+    layer = np.zeros((70, 90, 4), np.uint8)
+    layer[20:50, 30:60] = (255, 0, 255, 255)
+    Image.fromarray(layer).save(tmp_path / "layer.png")
+    editor = {"background": handle_file(photo), "layers": [handle_file(str(tmp_path / "layer.png"))], "composite": handle_file(photo), "id": None}
+    masked, best, others = client.predict("aegan-faces", editor, 10, 3, api_name="/inpaint")
+    assert image_size(masked) == image_size(best) == (128, 128) and len(others) == 2
+
+
+def test_inpaint_without_a_painted_mask_is_a_clear_error(client, photo):
+    editor = {"background": handle_file(photo), "layers": [], "composite": handle_file(photo), "id": None}
+    with pytest.raises(AppError, match="paint over"):
+        client.predict("aegan-faces", editor, 10, 1, api_name="/inpaint")
+
+
+def test_colorize(client, photo):
+    gray, colour, original = client.predict("aegan-faces", handle_file(photo), api_name="/colorize")
+    assert image_size(gray) == image_size(colour) == (128, 128) and original is not None
+
+
+def test_bad_upload_is_a_clear_error_and_the_server_survives(client, tmp_path):
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(AppError, match="damaged or truncated|not a readable image"):
+        client.predict("aegan-faces", handle_file(str(junk)), api_name="/colorize")
+    assert len(client.predict("dcgan-faces", 1, 1.0, 2, api_name="/generate")) == 2
+
+
+def test_story(client, photo):
+    out = client.predict(handle_file(photo), 0, api_name="/story")
+    captions = [out[i] for i in range(0, 12, 3)]
+    assert any("dcgan-faces" in c for c in captions) and any("aegan-faces" in c for c in captions)
+    aegan_row = next(i for i in range(0, 12, 3) if "aegan-faces" in out[i])
+    assert out[aegan_row + 2] is not None  # the AE+GAN reconstructs the photo

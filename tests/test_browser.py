@@ -1,0 +1,123 @@
+"""A real browser (Debian's chromium through Playwright) on the real app with the shipped
+checkpoints: each tab's main button, a painted mask stroke, and a screenshot per tab."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("gradio")
+playwright = pytest.importorskip("playwright.sync_api")
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="install chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    from gan_demo.app import build_app
+    from gan_demo.studio import Studio
+
+    demo = build_app(Studio.load(ROOT / "checkpoints"))
+    demo.queue(default_concurrency_limit=2)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Generate").wait_for(timeout=30_000)
+        yield page
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("GAN_DEMO_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def open_tab(page, name: str):
+    page.get_by_role("tab", name=name).click()
+    panel = page.get_by_role("tabpanel").filter(has=page.get_by_role("button")).locator("visible=true").first
+    return panel
+
+
+def wait_for_images(panel, count: int = 1, timeout: int = 60_000):
+    """Until the panel shows at least `count` result images, all of them decoded."""
+    images = panel.locator("img[src*='/file='], img[src*='gradio_api/file']")
+    images.nth(count - 1).wait_for(state="visible", timeout=timeout)
+    panel.page.wait_for_function("els => els.every(e => e.complete && e.naturalWidth > 0)", arg=images.element_handles(), timeout=timeout)
+
+
+def test_generate_tab(page, shots):
+    panel = open_tab(page, "Generate")
+    panel.get_by_role("button", name="Generate", exact=True).click()
+    wait_for_images(panel, 8)
+    page.screenshot(path=shots / "generate.png", full_page=True)
+
+
+def test_interpolate_tab(page, shots):
+    panel = open_tab(page, "Interpolate / morph")
+    panel.get_by_role("button", name="Morph").click()
+    wait_for_images(panel, 8)
+    assert panel.locator("a[href*='morph.gif']").count() >= 1 and panel.locator("a[href*='morph.mp4']").count() >= 1
+    page.screenshot(path=shots / "interpolate.png", full_page=True)
+
+
+def test_attributes_tab(page, shots):
+    panel = open_tab(page, "Attributes")
+    panel.get_by_role("button", name="Apply").click()
+    wait_for_images(panel, 2)
+    panel.get_by_role("button", name="Compute A − B + C").click()
+    wait_for_images(panel, 2 + 3 + 8, timeout=90_000)
+    page.screenshot(path=shots / "attributes.png", full_page=True)
+
+
+def test_inpainting_tab_with_a_painted_stroke(page, shots):
+    panel = open_tab(page, "Inpainting")
+    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    canvas = panel.locator("canvas").last
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 60, cy)
+    page.mouse.down()
+    for i in range(13):
+        page.mouse.move(cx - 60 + 10 * i, cy + 5 * (i % 3), steps=2)
+    page.mouse.up()
+    panel.get_by_role("button", name="Fill").click()
+    wait_for_images(panel, 2, timeout=90_000)
+    page.screenshot(path=shots / "inpainting.png", full_page=True)
+
+
+def test_colorization_tab(page, shots):
+    panel = open_tab(page, "Colorization")
+    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    page.wait_for_timeout(1000)
+    panel.get_by_role("button", name="Colorize").click()
+    wait_for_images(panel, 3)
+    page.screenshot(path=shots / "colorization.png", full_page=True)
+
+
+def test_story_tab(page, shots):
+    panel = open_tab(page, "From autoencoder to GAN")
+    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    page.wait_for_timeout(1000)
+    panel.get_by_role("button", name="Compare").click()
+    wait_for_images(panel, 16, timeout=90_000)
+    page.screenshot(path=shots / "story.png", full_page=True)
