@@ -14,7 +14,18 @@ from .latent import sample_codes
 from .studio import SLIDER_ATTRIBUTES, Studio, show
 
 MAX_FILE_SIZE = "10mb"
-FILTER_CHOICES = ["Eyeglasses", "Male", "Smiling", "Young", "Blond_Hair", "Black_Hair", "Bald", "Mustache", "Wearing_Hat", "Heavy_Makeup"]
+FILTER_CHOICES = [
+    "Eyeglasses",
+    "Male",
+    "Smiling",
+    "Young",
+    "Blond_Hair",
+    "Black_Hair",
+    "Bald",
+    "Mustache",
+    "Wearing_Hat",
+    "Heavy_Makeup",
+]
 
 
 def friendly(fn):
@@ -62,7 +73,9 @@ def build_app(studio: Studio) -> gr.Blocks:
     face_default = next((n for n in faces if "aegan" in n), faces[0] if faces else None)
 
     with gr.Blocks(title="gan_demo: from autoencoders to GANs") as demo:
-        gr.Markdown("# gan_demo\nLikelihood-free generative models: sample, morph, edit attributes, inpaint and colorize faces. Models trained on CelebA (non-commercial research only) and MNIST.")
+        gr.Markdown(
+            "# gan_demo\nLikelihood-free generative models: sample, morph, edit attributes, inpaint and colorize faces. Models trained on CelebA (non-commercial research only) and MNIST."
+        )
         if studio.skipped:
             gr.Markdown("Skipped checkpoints: " + "; ".join(f"`{k}`: {v}" for k, v in studio.skipped.items()))
 
@@ -84,8 +97,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                 i_method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 i_frames = gr.Slider(2, 41, 8, step=1, label="Frames")
             with gr.Row():
-                i_photo_a = gr.Image(type="pil", label="Photo A (optional: replaces seed A)", height=200)
-                i_photo_b = gr.Image(type="pil", label="Photo B (optional: replaces seed B)", height=200)
+                i_photo_a = gr.Image(type="filepath", label="Photo A (optional: replaces seed A)", height=200)
+                i_photo_b = gr.Image(type="filepath", label="Photo B (optional: replaces seed B)", height=200)
                 with gr.Column():
                     i_position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
                     i_preview = gr.Image(label="Preview", height=200)
@@ -96,23 +109,44 @@ def build_app(studio: Studio) -> gr.Blocks:
             with gr.Row():
                 i_gif = gr.File(label="GIF")
                 i_mp4 = gr.File(label="MP4")
-            i_button.click(friendly(studio.morph), [i_model, i_seed_a, i_seed_b, i_photo_a, i_photo_b, i_frames, i_method], [i_gallery, i_gif, i_mp4], api_name="morph")
-            i_position.change(friendly(studio.morph_preview), [i_model, i_seed_a, i_seed_b, i_position, i_method], i_preview, api_name="morph_preview", show_progress="hidden")
+            i_button.click(
+                friendly(studio.morph),
+                [i_model, i_seed_a, i_seed_b, i_photo_a, i_photo_b, i_frames, i_method],
+                [i_gallery, i_gif, i_mp4],
+                api_name="morph",
+            )
+            i_position.change(
+                friendly(studio.morph_preview),
+                [i_model, i_seed_a, i_seed_b, i_position, i_method],
+                i_preview,
+                api_name="morph_preview",
+                show_progress="hidden",
+            )
 
         with gr.Tab("Attributes"):
             names = studio.directions[editable[0]].names if editable else SLIDER_ATTRIBUTES
             with gr.Row():
-                a_model = gr.Dropdown(editable, value=next((n for n in editable if "aegan" in n), editable[0] if editable else None), label="Model")
+                a_model = gr.Dropdown(
+                    editable,
+                    value=next((n for n in editable if "aegan" in n), editable[0] if editable else None),
+                    label="Model",
+                )
                 a_seed = gr.Number(3, precision=0, minimum=0, label="Seed")
-                a_photo = gr.Image(type="pil", label="Photo (optional: replaces the seed)", height=160)
+                a_photo = gr.Image(type="filepath", label="Photo (optional: replaces the seed)", height=160)
                 a_conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
             if examples:
                 gr.Examples([[examples[2]]], [a_photo])
             # Smiling starts at 2 so the first click already shows an edit
-            sliders = [gr.Slider(-3, 3, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr) for attr in SLIDER_ATTRIBUTES if attr in names]
+            sliders = [
+                gr.Slider(-3, 3, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr)
+                for attr in SLIDER_ATTRIBUTES
+                if attr in names
+            ]
             slider_names = [attr for attr in SLIDER_ATTRIBUTES if attr in names]
             with gr.Row():
-                a_extra = gr.Dropdown(names, value="Pale_Skin" if "Pale_Skin" in names else names[0], label="Any other attribute")
+                a_extra = gr.Dropdown(
+                    names, value="Pale_Skin" if "Pale_Skin" in names else names[0], label="Any other attribute"
+                )
                 a_extra_strength = gr.Slider(-3, 3, 0, step=0.25, label="Its strength")
             a_button = gr.Button("Apply", variant="primary")
             with gr.Row():
@@ -126,8 +160,15 @@ def build_app(studio: Studio) -> gr.Blocks:
                 strengths[extra] = strengths.get(extra, 0) + extra_strength
                 return studio.edit(model, seed, photo, strengths, conditional)
 
-            a_button.click(friendly(edit), [a_model, a_seed, a_photo, a_conditional, a_extra, a_extra_strength, *sliders], [a_before, a_after, a_probs_before, a_probs_after], api_name="edit")
-            gr.Markdown("### Equation builder: A − B + C\nEach set is the 3 samples the attribute classifier finds most clearly matching its filters (`-Name` means without).")
+            a_button.click(
+                friendly(edit),
+                [a_model, a_seed, a_photo, a_conditional, a_extra, a_extra_strength, *sliders],
+                [a_before, a_after, a_probs_before, a_probs_after],
+                api_name="edit",
+            )
+            gr.Markdown(
+                "### Equation builder: A − B + C\nEach set is the 3 samples the attribute classifier finds most clearly matching its filters (`-Name` means without)."
+            )
             with gr.Row():
                 q_a = gr.Textbox("Male, Eyeglasses", label="A")
                 q_b = gr.Textbox("Male, -Eyeglasses", label="B")
@@ -137,7 +178,11 @@ def build_app(studio: Studio) -> gr.Blocks:
             q_means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
             q_result = gr.Gallery(label="Result (and nearby codes)", columns=8, height="auto")
             q_button.click(
-                friendly(lambda m, a, b, c, s: studio.equation(m, parse_filters(a), parse_filters(b), parse_filters(c), seed=int(s))),
+                friendly(
+                    lambda m, a, b, c, s: studio.equation(
+                        m, parse_filters(a), parse_filters(b), parse_filters(c), seed=int(s)
+                    )
+                ),
                 [a_model, q_a, q_b, q_c, q_seed],
                 [q_means, q_result],
                 api_name="equation",
@@ -148,7 +193,12 @@ def build_app(studio: Studio) -> gr.Blocks:
                 p_model = gr.Dropdown(faces, value=face_default, label="Model")
                 p_steps = gr.Slider(10, 300, 100, step=10, label="Steps")
                 p_candidates = gr.Slider(1, 8, 2, step=1, label="Candidates")
-            p_editor = gr.ImageEditor(type="numpy", label="Paint over the part to fill", brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"), height=420)
+            p_editor = gr.ImageEditor(
+                type="filepath",
+                label="Paint over the part to fill",
+                brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
+                height=420,
+            )
             if examples:
                 gr.Examples([[examples[1]]], [p_editor])
             p_button = gr.Button("Fill", variant="primary")
@@ -156,12 +206,17 @@ def build_app(studio: Studio) -> gr.Blocks:
                 p_masked = gr.Image(label="Masked input", height=256)
                 p_best = gr.Image(label="Best completion", height=256)
             p_others = gr.Gallery(label="Other candidates", columns=8, height=180, object_fit="contain")
-            p_button.click(friendly(studio.inpaint_editor), [p_model, p_editor, p_steps, p_candidates], [p_masked, p_best, p_others], api_name="inpaint")
+            p_button.click(
+                friendly(studio.inpaint_editor),
+                [p_model, p_editor, p_steps, p_candidates],
+                [p_masked, p_best, p_others],
+                api_name="inpaint",
+            )
 
         with gr.Tab("Colorization"):
             with gr.Row():
                 c_model = gr.Dropdown(faces, value=face_default, label="Model")
-                c_photo = gr.Image(type="pil", label="Photo (colour photos are turned gray first)", height=256)
+                c_photo = gr.Image(type="filepath", label="Photo (colour photos are turned gray first)", height=256)
             if examples:
                 gr.Examples([[examples[0]]], [c_photo])
             c_button = gr.Button("Colorize", variant="primary")
@@ -169,11 +224,13 @@ def build_app(studio: Studio) -> gr.Blocks:
                 c_gray = gr.Image(label="Gray input", height=256)
                 c_out = gr.Image(label="Our colorization", height=256)
                 c_orig = gr.Image(label="Original colours", height=256)
-            c_button.click(friendly(studio.colorize_upload), [c_model, c_photo], [c_gray, c_out, c_orig], api_name="colorize")
+            c_button.click(
+                friendly(studio.colorize_upload), [c_model, c_photo], [c_gray, c_out, c_orig], api_name="colorize"
+            )
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
-            s_photo = gr.Image(type="pil", label="Photo to reconstruct (optional)", height=160)
+            s_photo = gr.Image(type="filepath", label="Photo to reconstruct (optional)", height=160)
             if examples:
                 gr.Examples([[examples[2]]], [s_photo])
             s_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
@@ -202,5 +259,12 @@ def launch(checkpoints: str, device, host: str, port: int, share: bool, block: b
     studio = Studio.load(checkpoints, device)
     demo = build_app(studio)
     demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name=host, server_port=port, share=share, max_file_size=MAX_FILE_SIZE, prevent_thread_lock=not block)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        max_file_size=MAX_FILE_SIZE,
+        show_error=True,
+        prevent_thread_lock=not block,
+    )
     return demo

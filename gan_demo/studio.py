@@ -21,13 +21,27 @@ from .pretrained import Pretrained, find_checkpoints, load_pretrained
 
 log = logging.getLogger(__name__)
 
-SLIDER_ATTRIBUTES = ["Smiling", "Eyeglasses", "Male", "Young", "Blond_Hair", "Black_Hair", "Bald", "Mustache", "Heavy_Makeup", "Wearing_Hat"]
+SLIDER_ATTRIBUTES = [
+    "Smiling",
+    "Eyeglasses",
+    "Male",
+    "Young",
+    "Blond_Hair",
+    "Black_Hair",
+    "Bald",
+    "Mustache",
+    "Heavy_Makeup",
+    "Wearing_Hat",
+]
 KEEP_WHEN_CONDITIONAL = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
 
 STORY = [
     ("ae", "Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces."),
-    ("vae", "VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry."),
+    (
+        "vae",
+        "VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry.",
+    ),
     ("dcgan", "DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos."),
     ("aegan", "AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited."),
 ]
@@ -65,12 +79,18 @@ class Studio:
                 except CheckpointError as err:
                     studio.skipped[stem.name + ".directions"] = str(err)
         if not any(m.G is not None for m in studio.models.values()):
-            raise CheckpointError(f"{folder}: no usable generator checkpoint found (skipped: {studio.skipped or 'none'})")
+            raise CheckpointError(
+                f"{folder}: no usable generator checkpoint found (skipped: {studio.skipped or 'none'})"
+            )
         return studio
 
     # -- lookups --------------------------------------------------------------------------------------
     def generators(self, channels: int | None = None, kinds: tuple[str, ...] = ()) -> list[str]:
-        return [n for n, m in self.models.items() if m.G is not None and (channels is None or m.arch.channels == channels) and (not kinds or m.kind in kinds)]
+        return [
+            n
+            for n, m in self.models.items()
+            if m.G is not None and (channels is None or m.arch.channels == channels) and (not kinds or m.kind in kinds)
+        ]
 
     def editable(self) -> list[str]:
         return [n for n in self.generators(3) if n in self.directions]
@@ -82,7 +102,14 @@ class Studio:
 
     def classifier_for(self, model: Pretrained) -> Pretrained | None:
         wanted = "attributes" if model.arch.channels == 3 else "classes"
-        return next((m for m in self.models.values() if m.C is not None and m.label_kind == wanted and m.arch.size == model.arch.size), None)
+        return next(
+            (
+                m
+                for m in self.models.values()
+                if m.C is not None and m.label_kind == wanted and m.arch.size == model.arch.size
+            ),
+            None,
+        )
 
     def photo(self, model: Pretrained, upload) -> torch.Tensor:
         return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
@@ -99,12 +126,26 @@ class Studio:
         model = self.model(name)
         return show(model.generate(sample_codes(int(n), model.arch.z_dim, int(seed), float(truncation))))
 
-    def morph(self, name: str, seed_a: int, seed_b: int, photo_a=None, photo_b=None, frames: int = 8, method: str = "slerp", out_dir: str | None = None) -> tuple[list[Image.Image], str, str]:
+    def morph(
+        self,
+        name: str,
+        seed_a: int,
+        seed_b: int,
+        photo_a=None,
+        photo_b=None,
+        frames: int = 8,
+        method: str = "slerp",
+        out_dir: str | None = None,
+    ) -> tuple[list[Image.Image], str, str]:
         model = self.model(name)
         keys = torch.cat([self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)])
         images = model.generate(interpolate(keys, int(frames), method))
         folder = Path(out_dir or tempfile.mkdtemp(prefix="gan_demo_"))
-        return show(images), str(save_frames(images, folder / "morph.gif")), str(save_frames(images, folder / "morph.mp4"))
+        return (
+            show(images),
+            str(save_frames(images, folder / "morph.gif")),
+            str(save_frames(images, folder / "morph.mp4")),
+        )
 
     def morph_preview(self, name: str, seed_a: int, seed_b: int, position: float, method: str = "slerp") -> Image.Image:
         model = self.model(name)
@@ -122,7 +163,9 @@ class Studio:
         probs = classifier.probabilities(images)[0].cpu()
         return {name: round(float(p), 3) for name, p in zip(classifier.label_names, probs)}
 
-    def edit(self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool) -> tuple[Image.Image, Image.Image, dict, dict]:
+    def edit(
+        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool
+    ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation."""
         model = self.model(name)
         if name not in self.directions:
@@ -152,30 +195,46 @@ class Studio:
             score += torch.log((p if present else 1 - p).clamp_min(1e-6))
         return z[score.argsort(descending=True)[:k]]
 
-    def equation(self, name: str, a: dict[str, bool], b: dict[str, bool], c: dict[str, bool], k: int = 3, seed: int = 0) -> tuple[list[Image.Image], list[Image.Image]]:
+    def equation(
+        self, name: str, a: dict[str, bool], b: dict[str, bool], c: dict[str, bool], k: int = 3, seed: int = 0
+    ) -> tuple[list[Image.Image], list[Image.Image]]:
         """A - B + C from exemplar averages; returns the averaged A, B, C images and a result grid
         (the result code plus small perturbations, as in the paper's figure)."""
         model = self.model(name)
         za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
         result = exemplar_arithmetic(za, zb, zc)
-        means = model.generate(torch.cat([za.mean(0, keepdim=True), zb.mean(0, keepdim=True), zc.mean(0, keepdim=True)]))
+        means = model.generate(
+            torch.cat([za.mean(0, keepdim=True), zb.mean(0, keepdim=True), zc.mean(0, keepdim=True)])
+        )
         grid = result + 0.25 * sample_codes(8, model.arch.z_dim, seed + 99)
         grid[0] = result[0]
         return show(means), show(model.generate(grid))
 
-    def inpaint_editor(self, name: str, editor: dict | None, steps: int, candidates: int) -> tuple[Image.Image, Image.Image, list[Image.Image]]:
+    def inpaint_editor(
+        self, name: str, editor: dict | None, steps: int, candidates: int
+    ) -> tuple[Image.Image, Image.Image, list[Image.Image]]:
         """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole."""
         model = self.model(name)
         if not editor or editor.get("background") is None:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
         photo = self.photo(model, editor["background"])
-        layers = [np.asarray(layer) for layer in editor.get("layers") or [] if layer is not None]
+        layers = [self.layer_array(layer) for layer in editor.get("layers") or [] if layer is not None]
         if not layers:
             raise ImageInputError("paint over the part of the photo to fill with the brush")
-        painted = np.max([layer[..., 3] if layer.ndim == 3 and layer.shape[2] == 4 else (layer.max(axis=2) if layer.ndim == 3 else layer) for layer in layers], axis=0)
+        painted = np.max(
+            [
+                layer[..., 3]
+                if layer.ndim == 3 and layer.shape[2] == 4
+                else (layer.max(axis=2) if layer.ndim == 3 else layer)
+                for layer in layers
+            ],
+            axis=0,
+        )
         background = np.asarray(open_image(editor["background"]))
         if painted.shape[:2] != background.shape[:2]:
-            raise ImageInputError(f"the painted layer is {painted.shape[1]}x{painted.shape[0]}, the photo {background.shape[1]}x{background.shape[0]}")
+            raise ImageInputError(
+                f"the painted layer is {painted.shape[1]}x{painted.shape[0]}, the photo {background.shape[1]}x{background.shape[0]}"
+            )
         hole = load_mask(painted > 0, model.arch.size)
         if hole.sum() == 0:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
@@ -183,6 +242,17 @@ class Studio:
             fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates))
         masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
         return show(masked)[0], show(fit.image)[0], show(fit.candidates[1:])
+
+    @staticmethod
+    def layer_array(layer) -> np.ndarray:
+        """A painted layer (array, PIL image or file path) as an array, alpha kept."""
+        if isinstance(layer, np.ndarray):
+            return layer
+        try:
+            with Image.open(layer) if not isinstance(layer, Image.Image) else layer as im:
+                return np.asarray(im.convert("RGBA"))
+        except (OSError, ValueError) as err:
+            raise ImageInputError(f"the painted layer could not be read ({err})") from err
 
     def colorize_upload(self, name: str, upload) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)

@@ -14,20 +14,19 @@ playwright = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="install chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason="install chromium (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
 def app_url():
-    from gan_demo.app import build_app
-    from gan_demo.studio import Studio
+    from gan_demo.app import launch
 
-    demo = build_app(Studio.load(ROOT / "checkpoints"))
-    demo.queue(default_concurrency_limit=2)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True)
+    demo = launch(ROOT / "checkpoints", "cpu", "127.0.0.1", port, share=False, block=False)
     yield f"http://127.0.0.1:{port}/"
     demo.close()
 
@@ -35,7 +34,18 @@ def app_url():
 @pytest.fixture(scope="module")
 def page(app_url):
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(app_url)
         page.get_by_role("tab", name="Generate").wait_for(timeout=30_000)
@@ -60,7 +70,9 @@ def wait_for_images(panel, count: int = 1, timeout: int = 60_000):
     """Until the panel shows at least `count` result images, all of them decoded."""
     images = panel.locator("img[src*='/file='], img[src*='gradio_api/file']")
     images.nth(count - 1).wait_for(state="visible", timeout=timeout)
-    panel.page.wait_for_function("els => els.every(e => e.complete && e.naturalWidth > 0)", arg=images.element_handles(), timeout=timeout)
+    panel.page.wait_for_function(
+        "els => els.every(e => e.complete && e.naturalWidth > 0)", arg=images.element_handles(), timeout=timeout
+    )
 
 
 def test_generate_tab(page, shots):
@@ -89,7 +101,9 @@ def test_attributes_tab(page, shots):
 
 def test_inpainting_tab_with_a_painted_stroke(page, shots):
     panel = open_tab(page, "Inpainting")
-    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    panel.locator(
+        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
+    ).first.click()
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(1500)
@@ -107,7 +121,9 @@ def test_inpainting_tab_with_a_painted_stroke(page, shots):
 
 def test_colorization_tab(page, shots):
     panel = open_tab(page, "Colorization")
-    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    panel.locator(
+        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
+    ).first.click()
     page.wait_for_timeout(1000)
     panel.get_by_role("button", name="Colorize").click()
     wait_for_images(panel, 3)
@@ -116,7 +132,9 @@ def test_colorization_tab(page, shots):
 
 def test_story_tab(page, shots):
     panel = open_tab(page, "From autoencoder to GAN")
-    panel.locator(".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button").first.click()
+    panel.locator(
+        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
+    ).first.click()
     page.wait_for_timeout(1000)
     panel.get_by_role("button", name="Compare").click()
     wait_for_images(panel, 16, timeout=90_000)
