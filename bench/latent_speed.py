@@ -54,7 +54,17 @@ def main() -> None:
         "project": lambda: project(model, photo),
     }
     result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}
-    print(json.dumps({"checkpoint": model.name, "threads": torch.get_num_threads(), "median_ms": result, "target_ms": TARGETS_MS, "all_within_target": all(result[k] < TARGETS_MS[k] for k in result)}))
+    print(
+        json.dumps(
+            {
+                "checkpoint": model.name,
+                "threads": torch.get_num_threads(),
+                "median_ms": result,
+                "target_ms": TARGETS_MS,
+                "all_within_target": all(result[k] < TARGETS_MS[k] for k in result),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -28,8 +29,17 @@ FILTER_CHOICES = [
 ]
 
 
+try:  # on Hugging Face ZeroGPU Spaces, ask for a GPU per call; elsewhere run as is
+    from spaces import GPU as on_gpu
+except ImportError:
+
+    def on_gpu(fn):
+        return fn
+
+
 def friendly(fn):
     """Turn the library's clear errors into a gr.Error the user sees; never crash the server."""
+    fn = on_gpu(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -256,6 +266,7 @@ def build_app(studio: Studio) -> gr.Blocks:
 
 
 def launch(checkpoints: str, device, host: str, port: int, share: bool, block: bool = True) -> gr.Blocks:
+    started = time.perf_counter()
     studio = Studio.load(checkpoints, device)
     demo = build_app(studio)
     demo.queue(default_concurrency_limit=2)
@@ -265,6 +276,12 @@ def launch(checkpoints: str, device, host: str, port: int, share: bool, block: b
         share=share,
         max_file_size=MAX_FILE_SIZE,
         show_error=True,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
     )
+    print(
+        f"gan_demo: {len(studio.models)} checkpoints loaded, ready {time.perf_counter() - started:.1f} s after imports",
+        flush=True,
+    )
+    if block:
+        demo.block_thread()
     return demo

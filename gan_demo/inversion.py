@@ -217,6 +217,19 @@ def luminance(images: torch.Tensor) -> torch.Tensor:
     return (images * LUMA.to(images.device)).sum(1, keepdim=True) if images.shape[1] == 3 else images
 
 
+def with_luminance(images: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Keep the chroma of `images` (YCbCr Cb, Cr: RGB minus its luma) on the luma `y`. Where that
+    leaves the RGB cube, the chroma is shrunk towards gray just enough, so the luma stays exact."""
+    chroma = images - luminance(images)
+    limit = torch.where(
+        chroma > 0,
+        (1 - y) / chroma.clamp_min(1e-8),
+        torch.where(chroma < 0, (-1 - y) / chroma.clamp_max(-1e-8), torch.ones_like(chroma)),
+    )
+    scale = limit.amin(dim=1, keepdim=True).clamp(0, 1)
+    return y + scale * chroma
+
+
 def colorize(
     model: Pretrained, gray: torch.Tensor, steps: int | None = None, candidates: int | None = None, seed: int = 0
 ) -> Fit:
@@ -234,7 +247,6 @@ def colorize(
     z, losses = optimise(model, z0, loss_fn, steps)
 
     def finish(images: torch.Tensor) -> torch.Tensor:
-        # replace the luminance, keep the chroma: rgb + (y_in - y_gen) for every channel
-        return (images + (y - luminance(images))).clamp(-1, 1)
+        return with_luminance(images, y)
 
     return _pick(model, z, losses, finish)

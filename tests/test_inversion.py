@@ -76,5 +76,5 @@ def test_colorize_keeps_the_input_luminance(models, photo):
     gray = luminance(photo)
     fit = colorize(models["aegan"], gray, steps=5, candidates=2)
     assert fit.image.shape == photo.shape
-    unclipped = (fit.image.abs() < 0.999).all(1, keepdim=True)
-    assert ((luminance(fit.image) - gray).abs() * unclipped).max() < 1e-5
+    assert fit.image.min() >= -1 and fit.image.max() <= 1
+    assert (luminance(fit.image) - gray).abs().max() < 1e-5  # exact, even where G(z) leaves the gamut
