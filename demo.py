@@ -1,7 +1,7 @@
 """Start the Gradio app on the checkpoints in ./checkpoints (or --checkpoints DIR).
 
-    python demo.py                    # http://127.0.0.1:7860
-    python demo.py --host 0.0.0.0 --port 7861 --device cpu
+python demo.py                    # http://127.0.0.1:7860
+python demo.py --host 0.0.0.0 --port 7861 --device cpu
 """
 
 from __future__ import annotations
