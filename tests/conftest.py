@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 ATTRS = ["Eyeglasses", "Male", "Smiling"]
+# train.py options for models small enough to train in a blink on a CPU
+TINY_ARCH = ["--width", "8", "--enc-width", "8", "--z-dim", "16", "--size", "32", "--device", "cpu", "--no-progress"]
 
 
 def blob_images(n: int, size: int, channels: int, seed: int = 0) -> np.ndarray:
@@ -78,25 +80,7 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("models")
     data = write_npz_folder(root / "faces")
-    tiny = [
-        "--width",
-        "8",
-        "--enc-width",
-        "8",
-        "--z-dim",
-        "16",
-        "--size",
-        "32",
-        "--batch-size",
-        "16",
-        "--device",
-        "cpu",
-        "--no-progress",
-        "--max-images",
-        "64",
-        "--holdout",
-        "16",
-    ]
+    tiny = [*TINY_ARCH, "--batch-size", "16", "--max-images", "64", "--holdout", "16"]
     for kind in ("aegan", "dcgan", "classifier"):
         assert train.main(["--model", kind, "--data", str(data), "--out", str(root), *tiny]) == 0
     return {

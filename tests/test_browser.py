@@ -66,6 +66,14 @@ def open_tab(page, name: str):
     return panel
 
 
+def use_example(panel) -> None:
+    """Click the tab's first example, as a first-time visitor would."""
+    panel.locator(
+        ".gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
+    ).first.click()
+    panel.page.wait_for_timeout(1000)
+
+
 def wait_for_images(panel, count: int = 1, timeout: int = 60_000):
     """Until the panel shows at least `count` result images, all of them decoded."""
     images = panel.locator("img[src*='/file='], img[src*='gradio_api/file']")
@@ -101,9 +109,7 @@ def test_attributes_tab(page, shots):
 
 def test_inpainting_tab_with_a_painted_stroke(page, shots):
     panel = open_tab(page, "Inpainting")
-    panel.locator(
-        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
-    ).first.click()
+    use_example(panel)
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(1500)
@@ -121,10 +127,7 @@ def test_inpainting_tab_with_a_painted_stroke(page, shots):
 
 def test_colorization_tab(page, shots):
     panel = open_tab(page, "Colorization")
-    panel.locator(
-        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
-    ).first.click()
-    page.wait_for_timeout(1000)
+    use_example(panel)
     panel.get_by_role("button", name="Colorize").click()
     wait_for_images(panel, 3)
     page.screenshot(path=shots / "colorization.png", full_page=True)
@@ -132,10 +135,7 @@ def test_colorization_tab(page, shots):
 
 def test_story_tab(page, shots):
     panel = open_tab(page, "From autoencoder to GAN")
-    panel.locator(
-        ".gallery-item, button.gallery-item, [data-testid='examples'] button, table.gr-samples-table tr, .examples button"
-    ).first.click()
-    page.wait_for_timeout(1000)
+    use_example(panel)
     panel.get_by_role("button", name="Compare").click()
     wait_for_images(panel, 16, timeout=90_000)
     page.screenshot(path=shots / "story.png", full_page=True)

@@ -12,29 +12,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import TINY_ARCH
 
 import train
 from gan_demo.checkpoints import load_checkpoint, load_state, state_path
 from gan_demo.objectives import DCGAN
 
 ROOT = Path(__file__).resolve().parent.parent
-TINY = [
-    "--width",
-    "8",
-    "--enc-width",
-    "8",
-    "--z-dim",
-    "16",
-    "--size",
-    "32",
-    "--batch-size",
-    "8",
-    "--device",
-    "cpu",
-    "--no-progress",
-    "--log-every",
-    "2",
-]
+TINY = [*TINY_ARCH, "--batch-size", "8", "--log-every", "2"]
 
 
 def run_train(*args: str) -> int:
