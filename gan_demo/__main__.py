@@ -245,7 +245,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument("--classifier", default="checkpoints/classifier-celeba64")
     c.add_argument("--n", type=int, default=500, help="samples and held-out images for FID")
     c.add_argument(
-        "--metrics", nargs="*", default=["fid", "edit", "projection", "inpainting", "colorization", "classifier"]
+        "--metrics",
+        nargs="*",
+        default=["fid", "edit", "projection", "inpainting", "colorization", "classifier", "digits"],
     )
     return p.parse_args(argv)
 

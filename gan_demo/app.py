@@ -51,6 +51,16 @@ def friendly(fn):
     return wrapper
 
 
+def with_progress(method):
+    """A callback that shows the optimisation's progress bar (Gradio injects `progress`)."""
+
+    def run(*args, progress=gr.Progress()):  # noqa: B008 - Gradio's documented injection idiom
+        return method(*args, on_step=lambda done, total: progress((done, total), desc="optimising the code"))
+
+    run.__name__ = method.__name__  # not functools.wraps: Gradio must see `progress` in the signature
+    return run
+
+
 def example_photos(studio: Studio, folder: Path) -> list[str]:
     """Example 'photos' the app makes itself from its AE+GAN (no dataset photos are shipped)."""
     name = next(iter(studio.generators(3, ("aegan",)) or studio.generators(3)), None)
@@ -211,17 +221,20 @@ def build_app(studio: Studio) -> gr.Blocks:
             )
             if examples:
                 gr.Examples([[examples[1]]], [p_editor])
-            p_button = gr.Button("Fill", variant="primary")
+            with gr.Row():
+                p_button = gr.Button("Fill", variant="primary")
+                p_stop = gr.Button("Stop")
             with gr.Row():
                 p_masked = gr.Image(label="Masked input", height=256)
                 p_best = gr.Image(label="Best completion", height=256)
             p_others = gr.Gallery(label="Other candidates", columns=8, height=180, object_fit="contain")
-            p_button.click(
-                friendly(studio.inpaint_editor),
+            p_event = p_button.click(
+                friendly(with_progress(studio.inpaint_editor)),
                 [p_model, p_editor, p_steps, p_candidates],
                 [p_masked, p_best, p_others],
                 api_name="inpaint",
             )
+            p_stop.click(None, None, None, cancels=[p_event])
 
         with gr.Tab("Colorization"):
             with gr.Row():
@@ -229,14 +242,20 @@ def build_app(studio: Studio) -> gr.Blocks:
                 c_photo = gr.Image(type="filepath", label="Photo (colour photos are turned gray first)", height=256)
             if examples:
                 gr.Examples([[examples[0]]], [c_photo])
-            c_button = gr.Button("Colorize", variant="primary")
+            with gr.Row():
+                c_button = gr.Button("Colorize", variant="primary")
+                c_stop = gr.Button("Stop")
             with gr.Row():
                 c_gray = gr.Image(label="Gray input", height=256)
                 c_out = gr.Image(label="Our colorization", height=256)
                 c_orig = gr.Image(label="Original colours", height=256)
-            c_button.click(
-                friendly(studio.colorize_upload), [c_model, c_photo], [c_gray, c_out, c_orig], api_name="colorize"
+            c_event = c_button.click(
+                friendly(with_progress(studio.colorize_upload)),
+                [c_model, c_photo],
+                [c_gray, c_out, c_orig],
+                api_name="colorize",
             )
+            c_stop.click(None, None, None, cancels=[c_event])
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")

@@ -6,6 +6,7 @@ batch of candidate codes at once and keeps the best, so restarts cost one batche
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,13 +67,22 @@ def budget(model: Pretrained, steps: int | None, candidates: int | None) -> tupl
 
 
 def optimise(
-    model: Pretrained, z: torch.Tensor, loss_fn, steps: int, lr: float = 0.1, prior_weight: float = 0.05
+    model: Pretrained,
+    z: torch.Tensor,
+    loss_fn,
+    steps: int,
+    lr: float = 0.1,
+    prior_weight: float = 0.05,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Adam on a batch of codes; returns the codes and each one's final data loss."""
+    """Adam on a batch of codes; returns the codes and each one's final data loss.
+    `on_step(done, total)` reports progress (and may raise to cancel)."""
     z = z.to(model.device).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     model.G.requires_grad_(False)
-    for _ in range(steps):
+    for step in range(steps):
+        if on_step is not None:
+            on_step(step, steps)
         data_loss = loss_fn(model.G(z))
         loss = (data_loss + prior_weight * prior_penalty(z)).sum()
         opt.zero_grad(set_to_none=True)
@@ -96,6 +106,7 @@ def project(
     candidates: int | None = None,
     seed: int = 0,
     feature_weight: float = 0.1,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> Fit:
     """Find z with G(z) close to the photo: pixel L2 plus, when a classifier is given as
     `model.C`, its feature distance; encoder initialisation when the model has one."""
@@ -113,7 +124,7 @@ def project(
 
     steps, candidates = budget(model, steps, candidates)
     z0 = initial_codes(model, target, candidates, seed, lambda z: loss_fn(model.G(z)))
-    z, losses = optimise(model, z0, loss_fn, steps)
+    z, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
     return _pick(model, z, losses, lambda x: x)
 
 
@@ -167,6 +178,7 @@ def inpaint(
     candidates: int | None = None,
     seed: int = 0,
     blend: str = "feather",
+    on_step: Callable[[int, int], None] | None = None,
 ) -> Fit:
     """Fill the hole (mask 1) from the generator's manifold: optimise z on the weighted context
     loss plus the prior, keep the best candidate, and blend the known pixels back.
@@ -196,7 +208,7 @@ def inpaint(
     known = target * (1 - hole)
     steps, candidates = budget(model, steps, candidates)
     z0 = initial_codes(model, known, candidates, seed, lambda z: loss_fn(model.G(z)))
-    z, losses = optimise(model, z0, loss_fn, steps)
+    z, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
 
     def finish(fills: torch.Tensor) -> torch.Tensor:
         if blend == "poisson":
@@ -231,7 +243,12 @@ def with_luminance(images: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def colorize(
-    model: Pretrained, gray: torch.Tensor, steps: int | None = None, candidates: int | None = None, seed: int = 0
+    model: Pretrained,
+    gray: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> Fit:
     """Colour a gray face: optimise z so that the luminance of G(z) matches the input, then keep
     the input's luminance and take only the chroma (YCbCr Cb, Cr) from G(z)."""
@@ -244,7 +261,7 @@ def colorize(
 
     steps, candidates = budget(model, steps, candidates)
     z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, lambda z: loss_fn(model.G(z)))
-    z, losses = optimise(model, z0, loss_fn, steps)
+    z, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
 
     def finish(images: torch.Tensor) -> torch.Tensor:
         return with_luminance(images, y)

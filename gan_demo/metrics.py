@@ -108,6 +108,26 @@ def edit_success(
     }
 
 
+@torch.no_grad()
+def digit_balance(model: Pretrained, classifier: Pretrained, n: int = 1000) -> dict:
+    """Over n samples: the share the digit classifier labels with confidence >= 0.9, and each
+    class's share of the labels (a collapsed generator shows missing or dominant digits)."""
+    probs = torch.cat(
+        [
+            classifier.probabilities(model.generate(part)).cpu()
+            for part in sample_codes(n, model.arch.z_dim, seed=31).split(250)
+        ]
+    )
+    confidence, label = probs.max(1)
+    shares = torch.bincount(label, minlength=probs.shape[1]).float() / n
+    return {
+        "confident_share": round(float((confidence >= 0.9).float().mean()), 3),
+        "class_shares": [round(float(v), 3) for v in shares],
+        "min_share": round(float(shares.min()), 3),
+        "max_share": round(float(shares.max()), 3),
+    }
+
+
 def colourfulness(images: torch.Tensor) -> float:
     """Hasler and Suesstrunk's colourfulness (0 for gray), on 0-255 RGB."""
     rgb = images.add(1).mul(127.5)
@@ -148,6 +168,8 @@ def evaluate(model: Pretrained, args) -> dict:
         }
     if model.G is None or classifier is None:
         return report
+    if "digits" in metrics and classifier.label_kind == "classes":
+        report["digits"] = digit_balance(model, classifier)
     real_features = features(classifier, real[:n])
     if "fid" in metrics:
         samples = torch.cat(

@@ -211,7 +211,7 @@ class Studio:
         return show(means), show(model.generate(grid))
 
     def inpaint_editor(
-        self, name: str, editor: dict | None, steps: int, candidates: int
+        self, name: str, editor: dict | None, steps: int, candidates: int, on_step=None
     ) -> tuple[Image.Image, Image.Image, list[Image.Image]]:
         """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole."""
         model = self.model(name)
@@ -239,7 +239,7 @@ class Studio:
         if hole.sum() == 0:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
         with self.lock:
-            fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates))
+            fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates), on_step=on_step)
         masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
         return show(masked)[0], show(fit.image)[0], show(fit.candidates[1:])
 
@@ -254,7 +254,7 @@ class Studio:
         except (OSError, ValueError) as err:
             raise ImageInputError(f"the painted layer could not be read ({err})") from err
 
-    def colorize_upload(self, name: str, upload) -> tuple[Image.Image, Image.Image, Image.Image | None]:
+    def colorize_upload(self, name: str, upload, on_step=None) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)
         im = open_image(upload)
         rgb = np.asarray(im).astype(np.int16)
@@ -262,7 +262,7 @@ class Studio:
         photo = to_tensor(im, model.arch.size, 3)
         gray = luminance(photo)
         with self.lock:
-            fit = colorize(model, gray)
+            fit = colorize(model, gray, on_step=on_step)
         return show(gray)[0], show(fit.image)[0], show(photo)[0] if in_colour else None
 
     def story(self, upload=None, seed: int = 0, n: int = 4) -> list[tuple[str, list[Image.Image], Image.Image | None]]:
