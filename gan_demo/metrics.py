@@ -95,7 +95,7 @@ def edit_success(
     absolute change of the other attributes' probabilities."""
     z = sample_codes(n, model.arch.z_dim, seed=777)
     i = directions.index(attribute)
-    d = directions.get(attribute, "linear", keep=[k for k in keep if k != attribute])
+    d = directions.get(attribute, "linear", keep=[k for k in keep if k != attribute and k in directions.names])
     before = classifier.probabilities(model.generate(z)).cpu()
     sign = torch.where(before[:, i] > 0.5, -1.0, 1.0).unsqueeze(1)
     after = classifier.probabilities(model.generate(z + sign * strength * directions.separation[i].abs() * d)).cpu()
@@ -183,7 +183,7 @@ def evaluate(model: Pretrained, args) -> dict:
         )
     if (
         "edit" in metrics
-        and model.label_kind == ""
+        and model.C is None
         and classifier.label_kind == "attributes"
         and directions_path(args.checkpoint).exists()
     ):

@@ -111,6 +111,10 @@ def test_directions_and_edit(tiny_models, tmp_path):
 
 
 def test_evaluate_prints_json(tiny_models, capsys):
+    if not directions_path(tiny_models["aegan"]).exists():
+        directions_from_photos(load_pretrained(tiny_models["aegan"]), str(tiny_models["data"]), 16).save(
+            directions_path(tiny_models["aegan"])
+        )
     args = [
         "evaluate",
         "--checkpoint",
@@ -124,8 +128,10 @@ def test_evaluate_prints_json(tiny_models, capsys):
         "--n",
         "16",
     ]
-    assert main([*args, "--metrics", "fid", "projection"]) == 0
+    assert main([*args, "--metrics", "fid", "projection", "edit"]) == 0
     report = json.loads(capsys.readouterr().out)
+    assert set(report["edits"]) == {"Smiling", "Eyeglasses", "Male"}  # the tiny data's attributes
+    assert 0 <= report["edits"]["Male"]["conditional"]["flip_rate"] <= 1
     assert report["held_out_images"] == 16 and report["sample_fid_classifier_features"] >= 0
     assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised"}
 
