@@ -72,11 +72,13 @@ def optimise(
     loss_fn,
     steps: int,
     lr: float = 0.1,
-    prior_weight: float = 0.05,
+    prior_weight: float | None = None,
     on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Adam on a batch of codes; returns the codes and each one's final data loss.
     `on_step(done, total)` reports progress (and may raise to cancel)."""
+    if prior_weight is None:  # a plain AE's codes are not Gaussian: no prior to pull them towards
+        prior_weight = 0.0 if model.kind == "ae" else 0.05
     z = z.to(model.device).clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=lr)
     model.G.requires_grad_(False)
