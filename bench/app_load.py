@@ -46,6 +46,28 @@ def mixed_requests(url: str, photo: str, n: int, offset: int) -> tuple[list[floa
     return latencies, errors
 
 
+def tab_defaults(url: str, photo: str, layer: str) -> dict[str, float]:
+    """Seconds for each tab's main button at its default settings, one client, after a warm-up."""
+    client = Client(url, verbose=False)
+    editor = {"background": handle_file(photo), "layers": [handle_file(layer)], "composite": handle_file(photo), "id": None}
+    calls = {
+        "generate": lambda: client.predict("aegan-celeba64", 0, 0.7, 8, api_name="/generate"),
+        "morph": lambda: client.predict("aegan-celeba64", 0, 1, None, None, 8, "slerp", api_name="/morph"),
+        "attributes": lambda: client.predict("aegan-celeba64", 3, None, True, "Pale_Skin", 0.0, 2.0, *[0.0] * 9, api_name="/edit"),
+        "equation": lambda: client.predict("aegan-celeba64", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses", 0, api_name="/equation"),
+        "inpainting": lambda: client.predict("aegan-celeba64", editor, 100, 2, api_name="/inpaint"),
+        "colorization": lambda: client.predict("aegan-celeba64", handle_file(photo), api_name="/colorize"),
+        "story": lambda: client.predict(handle_file(photo), 0, api_name="/story"),
+    }
+    out = {}
+    for name, call in calls.items():
+        call()
+        start = time.perf_counter()
+        call()
+        out[name] = round(time.perf_counter() - start, 3)
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clients", type=int, default=8)
@@ -63,7 +85,15 @@ def main() -> None:
 
     model = next(m for m in demo_models(args.checkpoints) if m.has_encoder)
     show(model.generate(sample_codes(1, model.arch.z_dim, 4)))[0].save(photo)
+    import numpy as np
+    from PIL import Image
+
+    layer = str(Path(photo).with_name("layer.png"))
+    paint = np.zeros((256, 256, 4), np.uint8)
+    paint[96:160, 80:176] = (255, 0, 255, 255)
+    Image.fromarray(paint).save(layer)
     try:
+        per_tab = tab_defaults(url, photo, layer)
         single, single_errors = mixed_requests(url, photo, args.requests, 0)
         start = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
@@ -84,6 +114,7 @@ def main() -> None:
                 "concurrent_median_s": round(statistics.median(many), 3),
                 "concurrent_p95_s": round(sorted(many)[int(0.95 * (len(many) - 1))], 3),
                 "concurrent_throughput_req_s": round(len(many) / wall, 2),
+                "tab_default_action_s": per_tab,
             }
         )
     )

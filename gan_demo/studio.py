@@ -181,7 +181,7 @@ class Studio:
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
-    def exemplars(self, name: str, wanted: dict[str, bool], k: int = 3, pool: int = 256, seed: int = 0) -> torch.Tensor:
+    def exemplars(self, name: str, wanted: dict[str, bool], k: int = 3, pool: int = 128, seed: int = 0) -> torch.Tensor:
         """The k sampled codes whose images the classifier finds most clearly match the filters."""
         model = self.model(name)
         classifier = self.classifier_for(model)
