@@ -211,7 +211,7 @@ def build_app(studio: Studio) -> gr.Blocks:
         with gr.Tab("Inpainting"):
             with gr.Row():
                 p_model = gr.Dropdown(faces, value=face_default, label="Model")
-                p_steps = gr.Slider(10, 300, 100, step=10, label="Steps")
+                p_steps = gr.Slider(10, 300, 80, step=10, label="Steps")
                 p_candidates = gr.Slider(1, 8, 2, step=1, label="Candidates")
             p_editor = gr.ImageEditor(
                 type="filepath",
