@@ -227,7 +227,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             with gr.Row():
                 p_masked = gr.Image(label="Masked input", height=256)
                 p_best = gr.Image(label="Best completion", height=256)
-            p_others = gr.Gallery(label="Other candidates", columns=8, height=180, object_fit="contain")
+            p_others = gr.Image(label="All candidates, best first", height=160)
             p_event = p_button.click(
                 friendly(with_progress(studio.inpaint_editor)),
                 [p_model, p_editor, p_steps, p_candidates],

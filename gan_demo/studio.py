@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from torchvision.utils import make_grid
 
 from .checkpoints import CheckpointError
 from .images import ImageInputError, load_mask, open_image, save_frames, to_pil, to_tensor
@@ -212,8 +213,9 @@ class Studio:
 
     def inpaint_editor(
         self, name: str, editor: dict | None, steps: int, candidates: int, on_step=None
-    ) -> tuple[Image.Image, Image.Image, list[Image.Image]]:
-        """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole."""
+    ) -> tuple[Image.Image, Image.Image, Image.Image]:
+        """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole.
+        Returns the masked input, the best completion and a strip of every candidate, best first."""
         model = self.model(name)
         if not editor or editor.get("background") is None:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
@@ -241,7 +243,8 @@ class Studio:
         with self.lock:
             fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates), on_step=on_step)
         masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
-        return show(masked)[0], show(fit.image)[0], show(fit.candidates[1:])
+        strip = make_grid(fit.candidates, nrow=fit.candidates.shape[0], padding=2, pad_value=1.0)
+        return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
 
     @staticmethod
     def layer_array(layer) -> np.ndarray:

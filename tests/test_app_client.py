@@ -96,7 +96,8 @@ def test_inpaint_from_editor(client, photo, tmp_path):
         "id": None,
     }
     masked, best, others = client.predict("aegan-faces", editor, 10, 3, api_name="/inpaint")
-    assert image_size(masked) == image_size(best) == (128, 128) and len(others) == 2
+    assert image_size(masked) == image_size(best) == (128, 128)
+    assert image_size(others) == (4 * (3 * 34 + 2), 4 * 36)  # 3 candidates of 32 px with 2 px gaps, x4
 
 
 def test_inpaint_without_a_painted_mask_is_a_clear_error(client, photo):
