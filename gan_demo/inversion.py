@@ -48,9 +48,7 @@ def initial_codes(model: Pretrained, target: torch.Tensor, candidates: int, seed
     encoder; otherwise the best-scoring of many random codes."""
     z_dim = model.arch.z_dim
     if model.has_encoder:
-        z0 = model.encode(
-            target.expand(1, -1, -1, -1) if target.shape[1] == model.arch.channels else target.repeat(1, 3, 1, 1)
-        )
+        z0 = model.encode(target)
         noise = sample_codes(candidates, z_dim, seed) * 0.3
         noise[0] = 0
         return z0.cpu() + noise

@@ -17,7 +17,7 @@ from torchvision.utils import make_grid
 from .checkpoints import CheckpointError
 from .images import ImageInputError, load_mask, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
-from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
+from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, lerp, sample_codes, slerp
 from .pretrained import Pretrained, find_checkpoints, load_pretrained
 
 log = logging.getLogger(__name__)
@@ -152,8 +152,6 @@ class Studio:
         model = self.model(name)
         keys = sample_codes(1, model.arch.z_dim, int(seed_a)), sample_codes(1, model.arch.z_dim, int(seed_b))
         t = torch.tensor([float(position)])
-        from .latent import lerp, slerp
-
         z = (slerp if method == "slerp" else lerp)(keys[0][0], keys[1][0], t)
         return show(model.generate(z))[0]
 

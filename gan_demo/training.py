@@ -123,7 +123,6 @@ class Trainer:
         self.stem = Path(cfg.out) / cfg.name
         fixed = torch.Generator().manual_seed(cfg.seed)
         self.fixed_z = torch.randn(64, cfg.arch.z_dim, generator=fixed).to(device)
-        self.fixed_real = train.images[torch.randperm(len(train), generator=fixed)[:32]]
         self.gen = torch.Generator(device=device)
         self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
 
