@@ -49,12 +49,21 @@ def mixed_requests(url: str, photo: str, n: int, offset: int) -> tuple[list[floa
 def tab_defaults(url: str, photo: str, layer: str) -> dict[str, float]:
     """Seconds for each tab's main button at its default settings, one client, after a warm-up."""
     client = Client(url, verbose=False)
-    editor = {"background": handle_file(photo), "layers": [handle_file(layer)], "composite": handle_file(photo), "id": None}
+    editor = {
+        "background": handle_file(photo),
+        "layers": [handle_file(layer)],
+        "composite": handle_file(photo),
+        "id": None,
+    }
     calls = {
         "generate": lambda: client.predict("aegan-celeba64", 0, 0.7, 8, api_name="/generate"),
         "morph": lambda: client.predict("aegan-celeba64", 0, 1, None, None, 8, "slerp", api_name="/morph"),
-        "attributes": lambda: client.predict("aegan-celeba64", 3, None, True, "Pale_Skin", 0.0, 2.0, *[0.0] * 9, api_name="/edit"),
-        "equation": lambda: client.predict("aegan-celeba64", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses", 0, api_name="/equation"),
+        "attributes": lambda: client.predict(
+            "aegan-celeba64", 3, None, True, "Pale_Skin", 0.0, 2.0, *[0.0] * 9, api_name="/edit"
+        ),
+        "equation": lambda: client.predict(
+            "aegan-celeba64", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses", 0, api_name="/equation"
+        ),
         "inpainting": lambda: client.predict("aegan-celeba64", editor, 80, 2, api_name="/inpaint"),
         "colorization": lambda: client.predict("aegan-celeba64", handle_file(photo), api_name="/colorize"),
         "story": lambda: client.predict(handle_file(photo), 0, api_name="/story"),
