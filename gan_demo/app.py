@@ -61,6 +61,12 @@ def with_progress(method):
     return run
 
 
+def stoppable(button, stop, method, inputs, outputs, api_name: str) -> None:
+    """An optimisation-backed button: progress bar while it runs, and a Stop button cancelling it."""
+    event = button.click(friendly(with_progress(method)), inputs, outputs, api_name=api_name)
+    stop.click(None, None, None, cancels=[event])
+
+
 def example_photos(studio: Studio, folder: Path) -> list[str]:
     """Example 'photos' the app makes itself from its AE+GAN (no dataset photos are shipped)."""
     name = next(iter(studio.generators(3, ("aegan",)) or studio.generators(3)), None)
@@ -68,8 +74,8 @@ def example_photos(studio: Studio, folder: Path) -> list[str]:
         return []
     model = studio.models[name]
     paths = []
-    for seed, im in zip((11, 23, 42), show(model.generate(sample_codes(3, model.arch.z_dim, 5)))):
-        path = folder / f"example-{seed}.png"
+    for i, im in enumerate(show(model.generate(sample_codes(3, model.arch.z_dim, 5)))):
+        path = folder / f"example-{i}.png"
         im.save(path)
         paths.append(str(path))
     return paths
@@ -228,13 +234,14 @@ def build_app(studio: Studio) -> gr.Blocks:
                 p_masked = gr.Image(label="Masked input", height=256)
                 p_best = gr.Image(label="Best completion", height=256)
             p_others = gr.Image(label="All candidates, best first", height=160)
-            p_event = p_button.click(
-                friendly(with_progress(studio.inpaint_editor)),
+            stoppable(
+                p_button,
+                p_stop,
+                studio.inpaint_editor,
                 [p_model, p_editor, p_steps, p_candidates],
                 [p_masked, p_best, p_others],
-                api_name="inpaint",
+                "inpaint",
             )
-            p_stop.click(None, None, None, cancels=[p_event])
 
         with gr.Tab("Colorization"):
             with gr.Row():
@@ -249,13 +256,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 c_gray = gr.Image(label="Gray input", height=256)
                 c_out = gr.Image(label="Our colorization", height=256)
                 c_orig = gr.Image(label="Original colours", height=256)
-            c_event = c_button.click(
-                friendly(with_progress(studio.colorize_upload)),
-                [c_model, c_photo],
-                [c_gray, c_out, c_orig],
-                api_name="colorize",
-            )
-            c_stop.click(None, None, None, cancels=[c_event])
+            stoppable(c_button, c_stop, studio.colorize_upload, [c_model, c_photo], [c_gray, c_out, c_orig], "colorize")
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")

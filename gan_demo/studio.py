@@ -217,7 +217,8 @@ class Studio:
         model = self.model(name)
         if not editor or editor.get("background") is None:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
-        photo = self.photo(model, editor["background"])
+        background_image = open_image(editor["background"])
+        photo = to_tensor(background_image, model.arch.size, model.arch.channels)
         layers = [self.layer_array(layer) for layer in editor.get("layers") or [] if layer is not None]
         if not layers:
             raise ImageInputError("paint over the part of the photo to fill with the brush")
@@ -230,7 +231,7 @@ class Studio:
             ],
             axis=0,
         )
-        background = np.asarray(open_image(editor["background"]))
+        background = np.asarray(background_image)
         if painted.shape[:2] != background.shape[:2]:
             raise ImageInputError(
                 f"the painted layer is {painted.shape[1]}x{painted.shape[0]}, the photo {background.shape[1]}x{background.shape[0]}"
@@ -270,6 +271,7 @@ class Studio:
         """For each of AE, VAE, DCGAN, AE+GAN on faces: random samples and, given a photo and an
         encoder, the photo's reconstruction; with the caption of why each looks as it does."""
         rows = []
+        image = open_image(upload) if upload is not None else None  # decoded once for every encoder
         for kind, caption in STORY:
             name = next((n_ for n_ in self.generators(3, (kind,))), None)
             if name is None:
@@ -277,8 +279,8 @@ class Studio:
             model = self.models[name]
             samples = show(model.generate(sample_codes(n, model.arch.z_dim, seed)))
             recon = None
-            if upload is not None and model.has_encoder:
-                photo = self.photo(model, upload)
+            if image is not None and model.has_encoder:
+                photo = to_tensor(image, model.arch.size, model.arch.channels)
                 recon = show(model.generate(model.encode(photo)))[0]
             rows.append((f"{name}: {caption}", samples, recon))
         return rows
