@@ -1,9 +1,8 @@
 """DCGAN training speed: gan_demo's training loop against the classic reference recipe.
 
 Both train the same DCGAN (64x64, width 64, z 100, batch 64) on the same images in one process:
-- baseline: the pytorch/examples `dcgan` recipe: PNG files decoded by PIL through a torchvision
-  transform pipeline and a 2-worker DataLoader, fp32, NCHW, Sigmoid + BCELoss, separate real and
-  fake passes, a host sync (loss.item()) every step;
+- baseline: the pytorch/examples `dcgan` recipe (bench/reference.py): PNG files decoded by PIL
+  through a 2-worker DataLoader, fp32, NCHW, Sigmoid + BCELoss, a host sync every step;
 - ours: `gan_demo.training.Trainer.run` exactly as `train.py` runs it (uint8 data in memory,
   bf16 autocast where supported, channels_last, fused Adam, syncs only at log intervals).
 
@@ -22,68 +21,25 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.reference import reference_steps, write_pngs  # noqa: E402
 from gan_demo.data import load_images  # noqa: E402
-from gan_demo.models import ArchConfig, Discriminator, Generator  # noqa: E402
+from gan_demo.models import ArchConfig  # noqa: E402
 from gan_demo.objectives import Hyper  # noqa: E402
 from gan_demo.runtime import resolve_device  # noqa: E402
 from gan_demo.training import RunConfig, Trainer  # noqa: E402
 
 
-def write_pngs(images_uint8: torch.Tensor, folder: Path) -> None:
-    """The reference recipe reads an image folder: give it one PNG per training image."""
-    from PIL import Image
-
-    (folder / "all").mkdir(parents=True)
-    for i, img in enumerate(images_uint8.permute(0, 2, 3, 1).numpy()):
-        Image.fromarray(img).save(folder / "all" / f"{i:06d}.png")
-
-
 def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int) -> float:
-    """The pytorch/examples dcgan loop, with our G and D (same layers) plus D's Sigmoid."""
-    import torchvision.datasets as dset
-    import torchvision.transforms as T
-
-    dataset = dset.ImageFolder(
-        str(folder),
-        transform=T.Compose(
-            [T.Resize(arch.size), T.CenterCrop(arch.size), T.ToTensor(), T.Normalize((0.5,) * 3, (0.5,) * 3)]
-        ),
-    )
-    loader = torch.utils.data.DataLoader(
-        dataset, batch_size=batch, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
-    )
-    torch.manual_seed(0)
-    G = Generator(arch).to(device)
-    D = nn.Sequential(Discriminator(arch), nn.Sigmoid()).to(device)
-    criterion = nn.BCELoss()
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    done, start = 0, None
-    while done < warmup + steps:
-        for real, _ in loader:
-            if done == warmup:
-                start = time.perf_counter()
-            if done == warmup + steps:
-                break
-            real = real.to(device)
-            n = real.shape[0]
-            D.zero_grad()
-            err_real = criterion(D(real), torch.full((n,), 1.0, device=device))
-            err_real.backward()
-            fake = G(torch.randn(n, arch.z_dim, 1, 1, device=device))
-            err_fake = criterion(D(fake.detach()), torch.full((n,), 0.0, device=device))
-            err_fake.backward()
-            opt_d.step()
-            G.zero_grad()
-            err_g = criterion(D(fake), torch.full((n,), 1.0, device=device))
-            err_g.backward()
-            opt_g.step()
-            (err_real + err_fake).item(), err_g.item()  # the recipe prints both every step
-            done += 1
+    """Images per second of the reference recipe's loop, after `warmup` steps."""
+    loop = reference_steps(folder, arch, device, batch)
+    for _ in range(warmup):
+        next(loop)
+    start = time.perf_counter()
+    for _ in range(steps):
+        next(loop)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return steps * batch / (time.perf_counter() - start)
