@@ -10,6 +10,7 @@ and OUT/samples/NAME-STEP.png. Run `python train.py --help` for every option.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import shlex
 import sys
@@ -21,6 +22,8 @@ from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
 from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
+
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -163,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except (DataError, CheckpointError, TrainingDiverged, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # e.g. a full disk: atomic writes mean every checkpoint already there is complete
+        hint = " Every checkpoint already in --out is complete: free space, then rerun with --resume."
+        print(f"error: {err}.{hint if err.errno in WRITE_ERRORS else ''}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -16,7 +16,7 @@ import torch
 
 from .checkpoints import CheckpointError
 from .data import IMAGE_SUFFIXES
-from .images import ImageInputError, load_mask, load_photo, save_frames, to_pil
+from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
 from .pretrained import Pretrained, load_pretrained
 from .runtime import resolve_device
@@ -112,18 +112,31 @@ def cmd_edit(model: Pretrained, args) -> None:
 
 
 def per_image(model: Pretrained, args, run) -> None:
+    """run(photo, original, path, rel) for each --image; in a folder, an unusable file is reported
+    and skipped so the others are still written, and the command fails at the end."""
     out = Path(args.out)
-    for path, rel in inputs(args.image):
-        photo = load_photo(path, model.arch.size, model.arch.channels)
-        result = run(photo, path, rel)
-        target = safe_output(out, rel, ".png")
-        write(result, [target])
+    pairs = inputs(args.image)
+    failures = []
+    for path, rel in pairs:
+        try:
+            original = open_image(path)
+            photo = to_tensor(original, model.arch.size, model.arch.channels)
+            result = run(photo, original, path, rel)
+        except ImageInputError as err:
+            if len(pairs) == 1:
+                raise
+            failures.append(str(err))
+            print(f"skipped {path}: {err}", file=sys.stderr)
+            continue
+        write(result, [safe_output(out, rel, ".png")])
+    if failures:
+        raise ImageInputError(f"{len(failures)} of {len(pairs)} images could not be used (listed above)")
 
 
 def cmd_project(model: Pretrained, args) -> None:
     from .inversion import project, psnr
 
-    def run(photo, path, rel):
+    def run(photo, original, path, rel):
         fit = project(model, photo, steps=args.steps, candidates=args.candidates)
         print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
         return fit.image
@@ -131,7 +144,7 @@ def cmd_project(model: Pretrained, args) -> None:
     per_image(model, args, run)
 
 
-def mask_for(args, path: Path, rel: Path, size: int) -> torch.Tensor:
+def mask_for(args, path: Path, rel: Path, size: int, photo_size: tuple[int, int]) -> torch.Tensor:
     mask = Path(args.mask)
     if mask.is_dir():
         candidates = [mask / rel.with_suffix(".png"), mask / rel]
@@ -139,14 +152,14 @@ def mask_for(args, path: Path, rel: Path, size: int) -> torch.Tensor:
         if found is None:
             raise ImageInputError(f"{mask}: no mask named {rel.with_suffix('.png')} for {path}")
         mask = found
-    return load_mask(mask, size)
+    return load_mask(mask, size, expect=photo_size)
 
 
 def cmd_inpaint(model: Pretrained, args) -> None:
     from .inversion import inpaint
 
-    def run(photo, path, rel):
-        hole = mask_for(args, path, rel, model.arch.size)
+    def run(photo, original, path, rel):
+        hole = mask_for(args, path, rel, model.arch.size, original.size)
         return inpaint(model, photo, hole, steps=args.steps, candidates=args.candidates, blend=args.blend).image
 
     per_image(model, args, run)
@@ -158,7 +171,9 @@ def cmd_colorize(model: Pretrained, args) -> None:
     per_image(
         model,
         args,
-        lambda photo, path, rel: colorize(model, luminance(photo), steps=args.steps, candidates=args.candidates).image,
+        lambda photo, original, path, rel: (
+            colorize(model, luminance(photo), steps=args.steps, candidates=args.candidates).image
+        ),
     )
 
 

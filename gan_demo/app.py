@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import functools
-import tempfile
 import time
 from pathlib import Path
 
 import gradio as gr
 
+from . import limits
 from .checkpoints import CheckpointError
 from .images import ImageInputError
 from .latent import sample_codes
@@ -91,14 +91,16 @@ def parse_filters(text: str) -> dict[str, bool]:
 
 
 def build_app(studio: Studio) -> gr.Blocks:
-    examples_dir = Path(tempfile.mkdtemp(prefix="gan_demo_examples_"))
+    examples_dir = studio.work_dir / "examples"
+    examples_dir.mkdir(exist_ok=True)
     examples = example_photos(studio, examples_dir)
     faces = studio.generators(3)
     all_generators = studio.generators()
     editable = studio.editable()
     face_default = next((n for n in faces if "aegan" in n), faces[0] if faces else None)
 
-    with gr.Blocks(title="gan_demo: from autoencoders to GANs") as demo:
+    # delete_cache: every 10 min, drop Gradio's cached uploads and results older than an hour
+    with gr.Blocks(title="gan_demo: from autoencoders to GANs", delete_cache=(600, 3600)) as demo:
         gr.Markdown(
             "# gan_demo\nLikelihood-free generative models: sample, morph, edit attributes, inpaint and colorize faces. Models trained on CelebA (non-commercial research only) and MNIST."
         )
@@ -110,7 +112,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 g_model = gr.Dropdown(all_generators, value=face_default, label="Model")
                 g_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
                 g_trunc = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
-                g_n = gr.Slider(1, 32, 8, step=1, label="Images")
+                g_n = gr.Slider(*limits.SAMPLES, 8, step=1, label="Images")
             g_button = gr.Button("Generate", variant="primary")
             g_gallery = gr.Gallery(label="Samples", columns=8, height="auto")
             g_button.click(friendly(studio.generate), [g_model, g_seed, g_trunc, g_n], g_gallery, api_name="generate")
@@ -121,7 +123,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 i_seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
                 i_seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
                 i_method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
-                i_frames = gr.Slider(2, 41, 8, step=1, label="Frames")
+                i_frames = gr.Slider(*limits.FRAMES, 8, step=1, label="Frames")
             with gr.Row():
                 i_photo_a = gr.Image(type="filepath", label="Photo A (optional: replaces seed A)", height=200)
                 i_photo_b = gr.Image(type="filepath", label="Photo B (optional: replaces seed B)", height=200)
@@ -164,7 +166,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 gr.Examples([[examples[2]]], [a_photo])
             # Smiling starts at 2 so the first click already shows an edit
             sliders = [
-                gr.Slider(-3, 3, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr)
+                gr.Slider(*limits.STRENGTH, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr)
                 for attr in SLIDER_ATTRIBUTES
                 if attr in names
             ]
@@ -173,7 +175,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 a_extra = gr.Dropdown(
                     names, value="Pale_Skin" if "Pale_Skin" in names else names[0], label="Any other attribute"
                 )
-                a_extra_strength = gr.Slider(-3, 3, 0, step=0.25, label="Its strength")
+                a_extra_strength = gr.Slider(*limits.STRENGTH, 0, step=0.25, label="Its strength")
             a_button = gr.Button("Apply", variant="primary")
             with gr.Row():
                 a_before = gr.Image(label="Before", height=256)
@@ -217,8 +219,8 @@ def build_app(studio: Studio) -> gr.Blocks:
         with gr.Tab("Inpainting"):
             with gr.Row():
                 p_model = gr.Dropdown(faces, value=face_default, label="Model")
-                p_steps = gr.Slider(10, 300, 80, step=10, label="Steps")
-                p_candidates = gr.Slider(1, 8, 2, step=1, label="Candidates")
+                p_steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
+                p_candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
             p_editor = gr.ImageEditor(
                 type="filepath",
                 label="Paint over the part to fill",

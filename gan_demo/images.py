@@ -103,13 +103,18 @@ def load_photo(source, size: int, channels: int = 3) -> torch.Tensor:
     return to_tensor(open_image(source), size, channels)
 
 
-def load_mask(source, size: int) -> torch.Tensor:
+def load_mask(source, size: int, expect: tuple[int, int] | None = None) -> torch.Tensor:
     """A mask image (white = fill) -> (1, 1, S, S) float with 1 where the hole is.
 
     An RGBA mask counts opaque pixels as hole when it has any transparency (painted layers).
+    `expect` is the photo's (width, height): a mask of another size is refused, since it would
+    be cropped differently and mark the wrong pixels.
     """
+    name = "mask" if isinstance(source, (bytes, np.ndarray, Image.Image)) else f"mask {source}"
     if isinstance(source, np.ndarray):
         array = source.astype(np.float64)
+        if array.ndim not in (2, 3) or 0 in array.shape:
+            raise ImageInputError(f"mask array of shape {array.shape}: expected (H, W) or (H, W, C)")
         if not np.isfinite(array).all():
             raise ImageInputError("the mask array holds NaN or infinite values")
         if array.ndim == 3:
@@ -121,19 +126,28 @@ def load_mask(source, size: int) -> torch.Tensor:
             try:
                 with Image.open(source if not isinstance(source, bytes) else io.BytesIO(source)) as f:
                     if f.width * f.height > MAX_PIXELS:
-                        raise ImageInputError(f"mask {f.width}x{f.height} is over the {MAX_PIXELS:,}-pixel limit")
+                        raise ImageInputError(f"{name}: {f.width}x{f.height} is over the {MAX_PIXELS:,}-pixel limit")
                     f.load()
                     raw = f.copy()
-            except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
-                if isinstance(err, ImageInputError):
-                    raise
-                raise ImageInputError(
-                    f"mask {source if not isinstance(source, bytes) else ''}: not a readable image ({err})"
-                ) from err
+            except ImageInputError:
+                raise
+            except (
+                OSError,
+                UnidentifiedImageError,
+                ValueError,
+                SyntaxError,
+                EOFError,
+                Image.DecompressionBombError,
+            ) as err:
+                raise ImageInputError(f"{name}: not a readable image ({err})") from err
         if raw.mode in ("RGBA", "LA") and raw.getextrema()[-1][0] < 255:
             im = raw.getchannel("A")
         else:
             im = raw.convert("L")
+    if expect is not None and im.size != tuple(expect):
+        raise ImageInputError(
+            f"{name} is {im.width}x{im.height}, the photo {expect[0]}x{expect[1]}: draw the mask at the photo's size"
+        )
     im = ImageOps.fit(im, (size, size), method=Image.Resampling.NEAREST)
     return torch.from_numpy((np.asarray(im) > 127).astype(np.float32))[None, None]
 

@@ -4,8 +4,10 @@ inputs validated, outputs as PIL images and plain dicts ready for any UI or scri
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
+from . import limits
 from .checkpoints import CheckpointError
 from .images import ImageInputError, load_mask, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
@@ -35,6 +38,7 @@ SLIDER_ATTRIBUTES = [
     "Wearing_Hat",
 ]
 KEEP_WHEN_CONDITIONAL = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
+KEEP_FILES_S = 15 * 60
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
 
 STORY = [
@@ -63,6 +67,7 @@ class Studio:
     directions: dict[str, Directions] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
 
     @classmethod
     def load(cls, folder: str | Path, device: torch.device | str = "cpu") -> Studio:
@@ -120,12 +125,14 @@ class Studio:
         if upload is not None:
             with self.lock:
                 return project(model, self.photo(model, upload)).z
-        return sample_codes(1, model.arch.z_dim, int(seed))
+        return sample_codes(1, model.arch.z_dim, limits.seed(seed))
 
     # -- operations -----------------------------------------------------------------------------------
     def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
         model = self.model(name)
-        return show(model.generate(sample_codes(int(n), model.arch.z_dim, int(seed), float(truncation))))
+        n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
+        truncation = limits.bounded_float(truncation, "truncation", *limits.TRUNCATION)
+        return show(model.generate(sample_codes(n, model.arch.z_dim, limits.seed(seed), truncation)))
 
     def morph(
         self,
@@ -139,19 +146,34 @@ class Studio:
         out_dir: str | None = None,
     ) -> tuple[list[Image.Image], str, str]:
         model = self.model(name)
+        frames = limits.bounded_int(frames, "frames", *limits.FRAMES)
         keys = torch.cat([self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)])
-        images = model.generate(interpolate(keys, int(frames), method))
-        folder = Path(out_dir or tempfile.mkdtemp(prefix="gan_demo_"))
+        images = model.generate(interpolate(keys, frames, method))
+        folder = Path(out_dir) if out_dir else self.fresh_folder()
         return (
             show(images),
             str(save_frames(images, folder / "morph.gif")),
             str(save_frames(images, folder / "morph.mp4")),
         )
 
+    def fresh_folder(self) -> Path:
+        """A new folder for one request's files under work_dir; folders older than KEEP_FILES_S are
+        removed first, so a long-running server's disk use stays bounded (the UI has its copy by then)."""
+        now = time.time()
+        for old in self.work_dir.glob("request-*"):
+            if now - old.stat().st_mtime > KEEP_FILES_S:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix="request-", dir=self.work_dir))
+
     def morph_preview(self, name: str, seed_a: int, seed_b: int, position: float, method: str = "slerp") -> Image.Image:
         model = self.model(name)
-        keys = sample_codes(1, model.arch.z_dim, int(seed_a)), sample_codes(1, model.arch.z_dim, int(seed_b))
-        t = torch.tensor([float(position)])
+        if method not in ("slerp", "lerp"):
+            raise ValueError(f"method must be 'slerp' or 'lerp', got {method!r}")
+        keys = (
+            sample_codes(1, model.arch.z_dim, limits.seed(seed_a)),
+            sample_codes(1, model.arch.z_dim, limits.seed(seed_b)),
+        )
+        t = torch.tensor([limits.bounded_float(position, "position", 0.0, 1.0)])
         z = (slerp if method == "slerp" else lerp)(keys[0][0], keys[1][0], t)
         return show(model.generate(z))[0]
 
@@ -173,10 +195,11 @@ class Studio:
         z = self.code(model, seed, upload)
         edited = z.clone()
         for attr, strength in strengths.items():
+            strength = limits.bounded_float(strength, f"{attr} strength", *limits.STRENGTH)
             if strength:
                 keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
                 d = directions.get(attr, keep=keep)
-                edited = edited + float(strength) * directions.separation[directions.index(attr)].abs() * d
+                edited = edited + strength * directions.separation[directions.index(attr)].abs() * d
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
@@ -186,7 +209,7 @@ class Studio:
         classifier = self.classifier_for(model)
         if classifier is None:
             raise ValueError(f"exemplar filters need an attribute classifier for {name}")
-        z = sample_codes(pool, model.arch.z_dim, seed)
+        z = sample_codes(pool, model.arch.z_dim, limits.seed(seed))
         probs = classifier.probabilities(model.generate(z)).cpu()
         score = torch.zeros(pool)
         for attr, present in wanted.items():
@@ -200,6 +223,7 @@ class Studio:
         """A - B + C from exemplar averages; returns the averaged A, B, C images and a result grid
         (the result code plus small perturbations, as in the paper's figure)."""
         model = self.model(name)
+        k, seed = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS), limits.seed(seed)
         za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
         result = exemplar_arithmetic(za, zb, zc)
         means = model.generate(
@@ -215,7 +239,9 @@ class Studio:
         """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole.
         Returns the masked input, the best completion and a strip of every candidate, best first."""
         model = self.model(name)
-        if not editor or editor.get("background") is None:
+        steps = limits.bounded_int(steps, "steps", *limits.STEPS)
+        candidates = limits.bounded_int(candidates, "candidates", *limits.CANDIDATES)
+        if not isinstance(editor, dict) or editor.get("background") is None:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
         background_image = open_image(editor["background"])
         photo = to_tensor(background_image, model.arch.size, model.arch.channels)
@@ -240,7 +266,7 @@ class Studio:
         if hole.sum() == 0:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
         with self.lock:
-            fit = inpaint(model, photo, hole, steps=int(steps), candidates=int(candidates), on_step=on_step)
+            fit = inpaint(model, photo, hole, steps=steps, candidates=candidates, on_step=on_step)
         masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
         strip = make_grid(fit.candidates, nrow=fit.candidates.shape[0], padding=2, pad_value=1.0)
         return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
@@ -271,6 +297,8 @@ class Studio:
         """For each of AE, VAE, DCGAN, AE+GAN on faces: random samples and, given a photo and an
         encoder, the photo's reconstruction; with the caption of why each looks as it does."""
         rows = []
+        seed = limits.seed(seed)
+        n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         image = open_image(upload) if upload is not None else None  # decoded once for every encoder
         for kind, caption in STORY:
             name = next((n_ for n_ in self.generators(3, (kind,))), None)

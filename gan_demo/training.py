@@ -7,6 +7,7 @@ uninterrupted one exactly, with no RNG state to save.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import platform
@@ -24,6 +25,7 @@ from tqdm import tqdm
 from . import __version__
 from .checkpoints import (
     CheckpointError,
+    atomic_write,
     flatten_modules,
     load_state,
     optimizer_from_tensors,
@@ -241,7 +243,9 @@ class Trainer:
                 mods["G"].train(was_training)
             else:
                 return
-        save_image(images.add(1).div(2).clamp(0, 1), path, nrow=8)
+        png = io.BytesIO()
+        save_image(images.add(1).div(2).clamp(0, 1), png, format="png", nrow=8)
+        atomic_write(path, png.getvalue())  # a kill mid-write never leaves a half PNG
 
     # -- the loop --------------------------------------------------------------------------------------
     def check(self, sums: dict[str, torch.Tensor], count: int) -> dict[str, float]:
