@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import gradio as gr
+from gradio.data_classes import FileData
 
 from . import limits
 from .checkpoints import CheckpointError
@@ -67,6 +68,29 @@ def stoppable(button, stop, method, inputs, outputs, api_name: str) -> None:
     stop.click(None, None, None, cancels=[event])
 
 
+def _untouched(file, flatten_on_white: bool = False):
+    """Hand an upload to gan_demo.images as it came: a cached file's path, or a canvas blob's bytes."""
+    if file is None:
+        return None
+    return str(file.path) if isinstance(file, FileData) else bytes(file)
+
+
+def photo_upload(**kwargs) -> gr.Image:
+    """A photo upload whose file reaches our decoder untouched. Gradio's own preprocessing would
+    convert odd modes itself (16-bit clipped to white) and fail on damaged files with a raw
+    traceback; ours caps pixels before decoding and names the problem."""
+    component = gr.Image(type="filepath", image_mode=None, **kwargs)
+    component.preprocess = lambda payload: None if payload is None else str(payload.path)
+    return component
+
+
+def mask_editor(**kwargs) -> gr.ImageEditor:
+    """The inpainting canvas, its background and painted layers passed on untouched (see photo_upload)."""
+    component = gr.ImageEditor(type="filepath", **kwargs)
+    component.convert_and_format_image = _untouched
+    return component
+
+
 def example_photos(studio: Studio, folder: Path) -> list[str]:
     """Example 'photos' the app makes itself from its AE+GAN (no dataset photos are shipped)."""
     name = next(iter(studio.generators(3, ("aegan",)) or studio.generators(3)), None)
@@ -125,8 +149,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                 i_method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                 i_frames = gr.Slider(*limits.FRAMES, 8, step=1, label="Frames")
             with gr.Row():
-                i_photo_a = gr.Image(type="filepath", label="Photo A (optional: replaces seed A)", height=200)
-                i_photo_b = gr.Image(type="filepath", label="Photo B (optional: replaces seed B)", height=200)
+                i_photo_a = photo_upload(label="Photo A (optional: replaces seed A)", height=200)
+                i_photo_b = photo_upload(label="Photo B (optional: replaces seed B)", height=200)
                 with gr.Column():
                     i_position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
                     i_preview = gr.Image(label="Preview", height=200)
@@ -160,7 +184,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                     label="Model",
                 )
                 a_seed = gr.Number(3, precision=0, minimum=0, label="Seed")
-                a_photo = gr.Image(type="filepath", label="Photo (optional: replaces the seed)", height=160)
+                a_photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
                 a_conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
             if examples:
                 gr.Examples([[examples[2]]], [a_photo])
@@ -221,8 +245,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 p_model = gr.Dropdown(faces, value=face_default, label="Model")
                 p_steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
                 p_candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
-            p_editor = gr.ImageEditor(
-                type="filepath",
+            p_editor = mask_editor(
                 label="Paint over the part to fill",
                 brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
                 height=420,
@@ -248,7 +271,7 @@ def build_app(studio: Studio) -> gr.Blocks:
         with gr.Tab("Colorization"):
             with gr.Row():
                 c_model = gr.Dropdown(faces, value=face_default, label="Model")
-                c_photo = gr.Image(type="filepath", label="Photo (colour photos are turned gray first)", height=256)
+                c_photo = photo_upload(label="Photo (colour photos are turned gray first)", height=256)
             if examples:
                 gr.Examples([[examples[0]]], [c_photo])
             with gr.Row():
@@ -262,7 +285,7 @@ def build_app(studio: Studio) -> gr.Blocks:
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
-            s_photo = gr.Image(type="filepath", label="Photo to reconstruct (optional)", height=160)
+            s_photo = photo_upload(label="Photo to reconstruct (optional)", height=160)
             if examples:
                 gr.Examples([[examples[2]]], [s_photo])
             s_seed = gr.Number(0, precision=0, minimum=0, label="Seed")

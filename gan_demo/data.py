@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 DOWNLOADABLE = ("celeba", "mnist")
 DIGIT_NAMES = [str(d) for d in range(10)]
 

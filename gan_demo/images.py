@@ -40,39 +40,49 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def open_image(source: str | os.PathLike | bytes | Image.Image | np.ndarray) -> Image.Image:
-    """A path, raw bytes, a PIL image or a uint8/float array -> an upright 8-bit RGB PIL image."""
-    name = "image"
+def open_capped(source: str | os.PathLike | bytes, what: str = "image") -> Image.Image:
+    """A path or raw bytes -> a decoded PIL image (first frame, mode kept). The size is read from
+    the header and checked against MAX_PIXELS before any pixel is decoded."""
+    name = what if isinstance(source, bytes) else f"{what} {source}" if what != "image" else str(source)
     try:
-        if isinstance(source, np.ndarray):
-            return _from_array(source)
-        if isinstance(source, Image.Image):
-            im = source
+        if isinstance(source, bytes):
+            stream = io.BytesIO(source)
         else:
-            if isinstance(source, bytes):
-                stream = io.BytesIO(source)
-            else:
-                name = str(source)
-                if not Path(source).is_file():
-                    raise ImageInputError(f"{name}: file not found")
-                stream = open(source, "rb")
-            with stream:
-                im = Image.open(stream)
-                if im.width * im.height > MAX_PIXELS:
-                    raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
-                im.seek(0)  # first frame of an animation
-                im.load()
-        if im.width * im.height > MAX_PIXELS:
-            raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+            if not Path(source).is_file():
+                raise ImageInputError(f"{name}: file not found")
+            if Path(source).stat().st_size == 0:
+                raise ImageInputError(f"{name}: the file is empty (0 bytes)")
+            stream = open(source, "rb")
+        with stream:
+            im = Image.open(stream)
+            if im.width * im.height > MAX_PIXELS:
+                raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+            im.seek(0)  # first frame of an animation
+            im.load()
         if im.width < 1 or im.height < 1:
             raise ImageInputError(f"{name}: empty image")
-        return _flatten(ImageOps.exif_transpose(im))
+        return im
     except ImageInputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError as err:
+        raise ImageInputError(f"{name}: over the {MAX_PIXELS:,}-pixel limit ({err})") from err
+    except UnidentifiedImageError as err:
         raise ImageInputError(f"{name}: not a readable image ({err})") from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise ImageInputError(f"{name}: the image is damaged or truncated ({err})") from err
+
+
+def open_image(source: str | os.PathLike | bytes | Image.Image | np.ndarray) -> Image.Image:
+    """A path, raw bytes, a PIL image or a uint8/float array -> an upright 8-bit RGB PIL image."""
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    im = source if isinstance(source, Image.Image) else open_capped(source)
+    if im.width * im.height > MAX_PIXELS:
+        raise ImageInputError(f"image {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+    try:
+        return _flatten(ImageOps.exif_transpose(im))
+    except (OSError, ValueError) as err:
+        raise ImageInputError(f"image: could not be converted ({err})") from err
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
@@ -121,25 +131,7 @@ def load_mask(source, size: int, expect: tuple[int, int] | None = None) -> torch
             array = array.max(axis=2)
         im = Image.fromarray((array > (0.5 if array.max() <= 1 else 127)).astype(np.uint8) * 255, "L")
     else:
-        raw = source if isinstance(source, Image.Image) else None
-        if raw is None:
-            try:
-                with Image.open(source if not isinstance(source, bytes) else io.BytesIO(source)) as f:
-                    if f.width * f.height > MAX_PIXELS:
-                        raise ImageInputError(f"{name}: {f.width}x{f.height} is over the {MAX_PIXELS:,}-pixel limit")
-                    f.load()
-                    raw = f.copy()
-            except ImageInputError:
-                raise
-            except (
-                OSError,
-                UnidentifiedImageError,
-                ValueError,
-                SyntaxError,
-                EOFError,
-                Image.DecompressionBombError,
-            ) as err:
-                raise ImageInputError(f"{name}: not a readable image ({err})") from err
+        raw = source if isinstance(source, Image.Image) else open_capped(source, "mask")
         if raw.mode in ("RGBA", "LA") and raw.getextrema()[-1][0] < 255:
             im = raw.getchannel("A")
         else:

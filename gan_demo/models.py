@@ -15,6 +15,11 @@ SUPPORTED_SIZES = (32, 64)
 SUPPORTED_CHANNELS = (1, 3)
 
 
+# Upper bounds, so a hostile JSON cannot make us allocate gigabytes before the weights are checked
+MAX_WIDTH = 256
+MAX_Z_DIM = 1024
+
+
 @dataclass(frozen=True)
 class ArchConfig:
     """Shapes shared by every network of one model: the single source of truth for sizes."""
@@ -26,12 +31,17 @@ class ArchConfig:
     enc_width: int = 32  # encoder trunk width: half of G's keeps G + E fp16 under 10 MB
 
     def __post_init__(self) -> None:
+        fields = (self.channels, self.size, self.width, self.z_dim, self.enc_width)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in fields):
+            raise ValueError(f"every architecture number must be an integer, got {fields}")
         if self.channels not in SUPPORTED_CHANNELS:
             raise ValueError(f"channels must be one of {SUPPORTED_CHANNELS}, got {self.channels}")
         if self.size not in SUPPORTED_SIZES:
             raise ValueError(f"size must be one of {SUPPORTED_SIZES}, got {self.size}")
-        if min(self.width, self.enc_width) < 4 or self.z_dim < 1:
-            raise ValueError(f"widths must be >= 4 and z_dim >= 1, got {self.width}, {self.enc_width}, {self.z_dim}")
+        if not (4 <= self.width <= MAX_WIDTH and 4 <= self.enc_width <= MAX_WIDTH and 1 <= self.z_dim <= MAX_Z_DIM):
+            raise ValueError(
+                f"widths must be 4..{MAX_WIDTH} and z_dim 1..{MAX_Z_DIM}, got {self.width}, {self.enc_width}, {self.z_dim}"
+            )
 
     @property
     def n_stages(self) -> int:

@@ -12,6 +12,10 @@ from torch import nn
 from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, split_prefix
 from .models import ArchConfig, Classifier, Encoder, Generator
 
+SIDE_FILES = (".state.safetensors", ".directions.safetensors")
+PARTS = {"dcgan": {"G"}, "aegan": {"G", "E"}, "ae": {"G", "E"}, "vae": {"G", "E"}, "classifier": {"C"}}
+MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
+
 
 @dataclass
 class Pretrained:
@@ -74,19 +78,20 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
     tensors, meta = load_checkpoint(path)
     try:
         kind, arch = meta["kind"], ArchConfig(**meta["arch"])
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{config_path}: bad or missing architecture ({err})") from err
-    labels = meta.get("labels") or {}
+        labels = meta.get("labels") or {}
+        label_names, label_kind = list(labels.get("names", [])), str(labels.get("kind", ""))
+        if not all(isinstance(n, str) for n in label_names):
+            raise ValueError("label names must be strings")
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise CheckpointError(f"{config_path}: bad or missing architecture or labels ({err})") from err
     model = Pretrained(
-        config_path.stem,
-        kind,
-        arch,
-        meta,
-        torch.device(device),
-        label_names=labels.get("names", []),
-        label_kind=labels.get("kind", ""),
+        config_path.stem, kind, arch, meta, torch.device(device), label_names=label_names, label_kind=label_kind
     )
     prefixes = {k.split(".", 1)[0] for k in tensors}
+    if kind in PARTS and prefixes != PARTS[kind]:
+        raise CheckpointError(
+            f"{weights_path}: a {kind} checkpoint ({config_path.name}) holds networks {sorted(PARTS[kind])}, this file {sorted(prefixes)}"
+        )
     if "G" in prefixes:
         model.G = _build(Generator(arch), tensors, "G", weights_path).to(model.device)
     if "E" in prefixes:
@@ -94,8 +99,8 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
         model.E = _build(Encoder(arch, out_dim=out_dim), tensors, "E", weights_path).to(model.device)
     if "C" in prefixes:
         n_classes = len(model.label_names)
-        if not n_classes:
-            raise CheckpointError(f"{config_path}: a classifier needs its label names in the JSON")
+        if not 0 < n_classes <= MAX_LABELS:
+            raise CheckpointError(f"{config_path}: a classifier needs 1 to {MAX_LABELS} label names in the JSON")
         model.C = _build(Classifier(arch, n_classes), tensors, "C", weights_path).to(model.device)
     if model.G is None and model.C is None:
         raise CheckpointError(f"{weights_path}: holds neither a generator (G.*) nor a classifier (C.*)")
@@ -103,6 +108,9 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
 
 
 def find_checkpoints(folder: str | os.PathLike) -> list[Path]:
-    """Every `name.json` with a `name.safetensors` beside it, sorted by name."""
+    """Every checkpoint stem in a folder: each NAME.json or NAME.safetensors (training states and
+    direction files aside), sorted, so a weights file whose JSON is missing is reported, not ignored."""
     folder = Path(folder)
-    return sorted(p.with_suffix("") for p in folder.glob("*.json") if p.with_suffix(".safetensors").exists())
+    stems = {p.with_suffix("") for p in folder.glob("*.json")}
+    stems |= {p.with_suffix("") for p in folder.glob("*.safetensors") if not p.name.endswith(SIDE_FILES)}
+    return sorted(stems)

@@ -18,7 +18,7 @@ from torchvision.utils import make_grid
 
 from . import limits
 from .checkpoints import CheckpointError
-from .images import ImageInputError, load_mask, open_image, save_frames, to_pil, to_tensor
+from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, lerp, sample_codes, slerp
 from .pretrained import Pretrained, find_checkpoints, load_pretrained
@@ -75,13 +75,19 @@ class Studio:
         for stem in find_checkpoints(folder):
             try:
                 studio.models[stem.name] = load_pretrained(stem, studio.device)
-            except (CheckpointError, ValueError, RuntimeError) as err:
+            except Exception as err:  # one bad file of any kind must not keep the app from starting
                 studio.skipped[stem.name] = str(err)
                 log.warning("skipping checkpoint %s: %s", stem, err)
                 continue
             if directions_path(stem).exists():
                 try:
-                    studio.directions[stem.name] = Directions.load(directions_path(stem))
+                    directions = Directions.load(directions_path(stem))
+                    z_dim = studio.models[stem.name].arch.z_dim
+                    if directions.linear.ndim != 2 or directions.linear.shape[1] != z_dim:
+                        raise CheckpointError(
+                            f"{directions_path(stem)}: directions of shape {tuple(directions.linear.shape)}, the model's codes have {z_dim} dimensions"
+                        )
+                    studio.directions[stem.name] = directions
                 except CheckpointError as err:
                     studio.skipped[stem.name + ".directions"] = str(err)
         if not any(m.G is not None for m in studio.models.values()):
@@ -195,7 +201,7 @@ class Studio:
         z = self.code(model, seed, upload)
         edited = z.clone()
         for attr, strength in strengths.items():
-            strength = limits.bounded_float(strength, f"{attr} strength", *limits.STRENGTH)
+            strength = limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             if strength:
                 keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
                 d = directions.get(attr, keep=keep)
@@ -276,11 +282,8 @@ class Studio:
         """A painted layer (array, PIL image or file path) as an array, alpha kept."""
         if isinstance(layer, np.ndarray):
             return layer
-        try:
-            with Image.open(layer) if not isinstance(layer, Image.Image) else layer as im:
-                return np.asarray(im.convert("RGBA"))
-        except (OSError, ValueError) as err:
-            raise ImageInputError(f"the painted layer could not be read ({err})") from err
+        im = layer if isinstance(layer, Image.Image) else open_capped(layer, "the painted layer")
+        return np.asarray(im.convert("RGBA"))
 
     def colorize_upload(self, name: str, upload, on_step=None) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import socket
 import struct
 from pathlib import Path
 
@@ -89,3 +90,46 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
         "dcgan": root / "dcgan-faces",
         "classifier": root / "classifier-faces",
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_directions(tiny_models) -> Path:
+    """Attribute directions beside the tiny AE+GAN, from its encoded photos."""
+    from gan_demo.attributes import directions_from_photos
+    from gan_demo.latent import directions_path
+    from gan_demo.pretrained import load_pretrained
+
+    path = directions_path(tiny_models["aegan"])
+    if not path.exists():
+        directions_from_photos(load_pretrained(tiny_models["aegan"]), str(tiny_models["data"]), 16).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(tiny_models, tiny_directions):
+    """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
+    pytest.importorskip("gradio")
+    from gan_demo.app import launch
+    from gan_demo.studio import Studio
+
+    folder = tiny_models["aegan"].parent
+    (folder / "broken.json").write_text("{}")
+    (folder / "broken.safetensors").write_bytes(b"junk")
+    assert "broken" in Studio.load(folder).skipped
+    port = free_port()
+    demo = launch(folder, "cpu", "127.0.0.1", port, share=False, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -10,41 +9,8 @@ import pytest
 from PIL import Image
 
 gr = pytest.importorskip("gradio")
-from gradio_client import Client, handle_file  # noqa: E402
+from gradio_client import handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
-
-from gan_demo.app import launch  # noqa: E402
-from gan_demo.attributes import directions_from_photos  # noqa: E402
-from gan_demo.latent import directions_path  # noqa: E402
-from gan_demo.pretrained import load_pretrained  # noqa: E402
-from gan_demo.studio import Studio  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url(tiny_models):
-    folder = tiny_models["aegan"].parent
-    if not directions_path(tiny_models["aegan"]).exists():
-        directions_from_photos(load_pretrained(tiny_models["aegan"]), str(tiny_models["data"]), 16).save(
-            directions_path(tiny_models["aegan"])
-        )
-    (folder / "broken.json").write_text("{}")  # an invalid checkpoint must be skipped, not fatal
-    (folder / "broken.safetensors").write_bytes(b"junk")
-    assert "broken" in Studio.load(folder).skipped
-    port = free_port()
-    demo = launch(folder, "cpu", "127.0.0.1", port, share=False, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(app_url):
-    return Client(app_url, verbose=False)
 
 
 @pytest.fixture(scope="module")

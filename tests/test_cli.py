@@ -110,11 +110,7 @@ def test_directions_and_edit(tiny_models, tmp_path):
         assert (out / "edit.png").exists()
 
 
-def test_evaluate_prints_json(tiny_models, capsys):
-    if not directions_path(tiny_models["aegan"]).exists():
-        directions_from_photos(load_pretrained(tiny_models["aegan"]), str(tiny_models["data"]), 16).save(
-            directions_path(tiny_models["aegan"])
-        )
+def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):
     args = [
         "evaluate",
         "--checkpoint",
