@@ -16,7 +16,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_demo.checkpoints import CheckpointError, state_path
+from gan_demo.checkpoints import CheckpointError, remove_stale_temps, state_path
 from gan_demo.data import DataError, conform, load_images
 from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         trainer = Trainer(cfg, data, device, ctx)
         stem = Path(args.out) / name
+        if ctx.is_main and (stale := remove_stale_temps(stem)):
+            logging.info("removed %d unfinished temporary files a killed run left in %s", stale, args.out)
         if args.resume:
             if trainer.resume():
                 logging.info("resumed %s at step %d of %d", state_path(stem), trainer.step, trainer.total_steps)

@@ -41,6 +41,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def remove_stale_temps(stem: Path) -> int:
+    """Delete the temporary files a killed run left beside its checkpoints and sample grids.
+    They are never whole files (atomic_write renames only finished ones), so nothing is lost."""
+    patterns = [f".{stem.name}{suffix}.*.tmp" for suffix in (".safetensors", ".json", ".state.safetensors")]
+    stale = [p for pattern in patterns for p in stem.parent.glob(pattern)]
+    stale += list((stem.parent / "samples").glob(f".{stem.name}-{'[0-9]' * 7}.png.*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def _cpu_tensors(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
 
