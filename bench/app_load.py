@@ -1,7 +1,11 @@
-"""Load check: a live app on the shipped checkpoints, C concurrent gradio_client clients each
-making R mixed requests; reports errors and the median latency against one client alone.
+"""Load check: `python demo.py` started as its own process on a checkpoint folder, then C concurrent
+gradio_client clients sending mixed requests for D seconds.
 
-    python bench/app_load.py --clients 8 --requests 10
+It reports failed requests, responses that differ from a single client's for the same seeds
+(compared pixel for pixel), latency alone vs under load, and the server process's memory (RSS)
+sampled throughout; first, each tab's default action timed with one client.
+
+    python bench/app_load.py --clients 16 --duration 60
 
 The last line printed is JSON.
 """
@@ -9,133 +13,245 @@ The last line printed is JSON.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+from gradio_client import Client, handle_file
+from PIL import Image
 
-from gradio_client import Client, handle_file  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = 6  # requests cycle through these seeds, so every answer has a single-client reference
 
-from gan_demo.app import launch  # noqa: E402
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def mixed_requests(url: str, photo: str, n: int, offset: int) -> tuple[list[float], int]:
-    """One client's n requests, cycling through the app's main endpoints."""
-    client = Client(url, verbose=False)
-    calls = [
-        lambda i: client.predict("aegan-celeba64", i, 0.7, 8, api_name="/generate"),
-        lambda i: client.predict("dcgan-celeba64", i, i + 1, 0.5, "slerp", api_name="/morph_preview"),
-        lambda i: client.predict("aegan-celeba64", i, None, True, "Pale_Skin", 0.0, 2.0, *[0.0] * 9, api_name="/edit"),
-        lambda i: client.predict("aegan-celeba64", handle_file(photo), api_name="/colorize"),
-    ]
-    latencies, errors = [], 0
-    for i in range(n):
-        start = time.perf_counter()
+def start_server(checkpoints: str, port: int, env: dict | None = None) -> subprocess.Popen:
+    """demo.py in its own process, so its memory is its own; returns once it answers HTTP."""
+    import httpx
+
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "demo.py"), "--checkpoints", checkpoints, "--port", str(port), "--device", "cpu"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 180
+    while time.time() < deadline and server.poll() is None:
         try:
-            calls[(i + offset) % len(calls)](i)
+            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    server.kill()
+    raise SystemExit(f"demo.py did not start on {checkpoints}")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def models_in(folder: str) -> tuple[str, str]:
+    """(an editable face generator with an encoder, a face DCGAN) from the folder's JSON files."""
+    metas = {}
+    for path in Path(folder).glob("*.json"):
+        try:
+            metas[path.stem] = json.loads(path.read_text())
+        except ValueError:
+            continue
+    faces = {n: m for n, m in metas.items() if isinstance(m, dict) and (m.get("arch") or {}).get("channels") == 3}
+    encoder = next(n for n, m in sorted(faces.items()) if m.get("kind") == "aegan")
+    dcgan = next(n for n, m in sorted(faces.items()) if m.get("kind") == "dcgan")
+    return encoder, dcgan
+
+
+def fingerprint(result) -> str:
+    """A hash of every image's pixels (and every other value) in a result: equal answers, equal hashes."""
+    digest = hashlib.sha256()
+
+    def add(item):
+        if isinstance(item, (list, tuple)):
+            for x in item:
+                add(x)
+        elif isinstance(item, dict):
+            for key in sorted(item):
+                if key not in ("path", "url", "orig_name"):
+                    add(item[key])
+            if item.get("path") or item.get("image"):
+                add(item.get("path") or item.get("image"))
+        elif isinstance(item, str) and Path(item).is_file():
+            with Image.open(item) as im:
+                digest.update(np.asarray(im).tobytes())
+        else:
+            digest.update(repr(item).encode())
+
+    add(result)
+    return digest.hexdigest()
+
+
+class Requests:
+    """The mixed requests every client cycles through, each a function of a seed."""
+
+    def __init__(self, client: Client, encoder: str, dcgan: str, photo: str, sliders: int):
+        self.calls = {
+            "generate": lambda s: client.predict(encoder, s, 0.7, 8, api_name="/generate"),
+            "morph_preview": lambda s: client.predict(dcgan, s, s + 1, 0.5, "slerp", api_name="/morph_preview"),
+            "edit": lambda s: client.predict(
+                encoder, s, None, True, "Male", 0.0, *([1.0] + [0.0] * (sliders - 1)), api_name="/edit"
+            ),
+            "colorize": lambda s: client.predict(encoder, handle_file(photo), api_name="/colorize"),
+        }
+
+    def work(self) -> list[tuple[str, int]]:
+        return [(name, seed) for seed in range(SEEDS) for name in self.calls]
+
+
+def slider_count(client: Client) -> int:
+    params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/edit"]["parameters"]
+    return len(params) - 6  # model, seed, photo, conditional, extra attribute, its strength
+
+
+def client_loop(url, names, photo, sliders, reference, deadline, offset, latencies, failures, mismatches):
+    # each client its own download folder: gradio_client names files by content, and clients
+    # sharing one folder read each other's half-written downloads
+    client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gan_demo_client_"))
+    requests = Requests(client, *names, photo, sliders)
+    work = requests.work()
+    i = offset
+    while time.time() < deadline:
+        name, seed = work[i % len(work)]
+        i += 1
+        started = time.perf_counter()
+        try:
+            answer = fingerprint(requests.calls[name](seed))
         except Exception as err:  # a load test counts every failure, whatever its kind
-            errors += 1
-            print(f"request failed: {err}", file=sys.stderr)
-        latencies.append(time.perf_counter() - start)
-    return latencies, errors
+            failures.append(f"{name}({seed}): {type(err).__name__}: {err}")
+            continue
+        latencies.append(time.perf_counter() - started)
+        if answer != reference[name, seed]:
+            mismatches.append(f"{name}({seed})")
 
 
-def tab_defaults(url: str, photo: str, layer: str) -> dict[str, float]:
+def tab_defaults(client: Client, encoder: str, photo: str, layer: str, sliders: int) -> dict[str, float]:
     """Seconds for each tab's main button at its default settings, one client, after a warm-up."""
-    client = Client(url, verbose=False)
-    editor = {
-        "background": handle_file(photo),
-        "layers": [handle_file(layer)],
-        "composite": handle_file(photo),
-        "id": None,
-    }
+    editor = {"background": handle_file(photo), "layers": [handle_file(layer)], "composite": handle_file(photo)}
+    editor["id"] = None
     calls = {
-        "generate": lambda: client.predict("aegan-celeba64", 0, 0.7, 8, api_name="/generate"),
-        "morph": lambda: client.predict("aegan-celeba64", 0, 1, None, None, 8, "slerp", api_name="/morph"),
+        "generate": lambda: client.predict(encoder, 0, 0.7, 8, api_name="/generate"),
+        "morph": lambda: client.predict(encoder, 0, 1, None, None, 8, "slerp", api_name="/morph"),
         "attributes": lambda: client.predict(
-            "aegan-celeba64", 3, None, True, "Pale_Skin", 0.0, 2.0, *[0.0] * 9, api_name="/edit"
+            encoder, 3, None, True, "Male", 0.0, *([2.0] + [0.0] * (sliders - 1)), api_name="/edit"
         ),
-        "equation": lambda: client.predict(
-            "aegan-celeba64", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses", 0, api_name="/equation"
-        ),
-        "inpainting": lambda: client.predict("aegan-celeba64", editor, 80, 2, api_name="/inpaint"),
-        "colorization": lambda: client.predict("aegan-celeba64", handle_file(photo), api_name="/colorize"),
+        "equation": lambda: client.predict(encoder, "Male", "-Male", "Male", 0, api_name="/equation"),
+        "inpainting": lambda: client.predict(encoder, editor, 80, 2, api_name="/inpaint"),
+        "colorization": lambda: client.predict(encoder, handle_file(photo), api_name="/colorize"),
         "story": lambda: client.predict(handle_file(photo), 0, api_name="/story"),
     }
     out = {}
     for name, call in calls.items():
         call()
-        start = time.perf_counter()
+        started = time.perf_counter()
         call()
-        out[name] = round(time.perf_counter() - start, 3)
+        out[name] = round(time.perf_counter() - started, 3)
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--requests", type=int, default=10)
-    p.add_argument("--checkpoints", default=str(Path(__file__).resolve().parent.parent / "checkpoints"))
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--duration", type=float, default=60, help="seconds of concurrent load")
+    p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
+    p.add_argument("--no-tab-timings", action="store_true", help="skip timing each tab's default action")
     args = p.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = launch(args.checkpoints, "cpu", "127.0.0.1", port, share=False, block=False)
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    photo = str(Path(tempfile.mkdtemp()) / "face.png")
-    from gan_demo.latent import sample_codes
-    from gan_demo.studio import show
+    names = models_in(args.checkpoints)
+    server = start_server(args.checkpoints, port)
+    memory, sampling = [], threading.Event()
 
-    model = next(m for m in demo_models(args.checkpoints) if m.has_encoder)
-    show(model.generate(sample_codes(1, model.arch.z_dim, 4)))[0].save(photo)
-    import numpy as np
-    from PIL import Image
+    def sample_memory():
+        while not sampling.wait(0.25):
+            memory.append(rss_mb(server.pid))
 
-    layer = str(Path(photo).with_name("layer.png"))
-    paint = np.zeros((256, 256, 4), np.uint8)
-    paint[96:160, 80:176] = (255, 0, 255, 255)
-    Image.fromarray(paint).save(layer)
     try:
-        per_tab = tab_defaults(url, photo, layer)
-        single, single_errors = mixed_requests(url, photo, args.requests, 0)
-        start = time.perf_counter()
+        client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gan_demo_client_"))
+        photo = client.predict(names[0], 4, 1.0, 1, api_name="/generate")[0]["image"]  # a face the app made
+        sliders = slider_count(client)
+        tmp = Path(tempfile.mkdtemp())
+        paint = np.zeros((256, 256, 4), np.uint8)
+        paint[96:160, 80:176] = (255, 0, 255, 255)
+        Image.fromarray(paint).save(tmp / "layer.png")
+        per_tab = {} if args.no_tab_timings else tab_defaults(client, names[0], photo, str(tmp / "layer.png"), sliders)
+
+        requests = Requests(client, *names, photo, sliders)
+        reference, single = {}, []
+        for name, seed in requests.work():  # one client alone: the reference answers and latencies
+            started = time.perf_counter()
+            reference[name, seed] = fingerprint(requests.calls[name](seed))
+            single.append(time.perf_counter() - started)
+        rss_start = rss_mb(server.pid)
+        sampler = threading.Thread(target=sample_memory, daemon=True)
+        sampler.start()
+        latencies, failures, mismatches = [], [], []
+        deadline = time.time() + args.duration
+        started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            results = list(pool.map(lambda c: mixed_requests(url, photo, args.requests, c), range(args.clients)))
-        wall = time.perf_counter() - start
+            for c in range(args.clients):
+                pool.submit(
+                    client_loop, url, names, photo, sliders, reference, deadline, c, latencies, failures, mismatches
+                )
+        wall = time.perf_counter() - started
+        sampling.set()
+        sampler.join()
+        rss_end = rss_mb(server.pid)
+        alive = server.poll() is None
     finally:
-        demo.close()
-    many = [t for lat, _ in results for t in lat]
-    errors = single_errors + sum(e for _, e in results)
+        server.kill()
+        server.wait()
+    for line in (failures + mismatches)[:10]:
+        print(f"problem: {line}", file=sys.stderr)
     print(
         json.dumps(
             {
                 "clients": args.clients,
-                "requests_per_client": args.requests,
-                "requests": len(single) + len(many),
-                "errors": errors,
+                "duration_s": round(wall, 1),
+                "requests": len(latencies) + len(failures),
+                "failed": len(failures),
+                "differing_from_single_client": len(mismatches),
+                "server_alive": alive,
                 "single_client_median_s": round(statistics.median(single), 3),
-                "concurrent_median_s": round(statistics.median(many), 3),
-                "concurrent_p95_s": round(sorted(many)[int(0.95 * (len(many) - 1))], 3),
-                "concurrent_throughput_req_s": round(len(many) / wall, 2),
+                "loaded_median_s": round(statistics.median(latencies), 3) if latencies else None,
+                "loaded_p95_s": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
+                "throughput_req_s": round(len(latencies) / wall, 2),
+                "server_rss_mb": {
+                    "before_load": round(rss_start),
+                    "peak": round(max(memory, default=rss_end)),
+                    "after_load": round(rss_end),
+                    "growth": round(max(memory, default=rss_end) - rss_start),
+                },
                 "tab_default_action_s": per_tab,
+                "checkpoints": os.path.relpath(args.checkpoints, ROOT),
             }
         )
     )
-
-
-def demo_models(folder: str):
-    from gan_demo.pretrained import find_checkpoints, load_pretrained
-
-    for stem in find_checkpoints(folder):
-        model = load_pretrained(stem)
-        if model.G is not None:
-            yield model
 
 
 if __name__ == "__main__":

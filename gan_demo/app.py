@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 from gradio.data_classes import FileData
+from PIL import Image
 
 from . import limits
 from .checkpoints import CheckpointError
@@ -38,18 +40,39 @@ except ImportError:
         return fn
 
 
-def friendly(fn):
-    """Turn the library's clear errors into a gr.Error the user sees; never crash the server."""
+def friendly(fn, new_folder: Callable[[], Path]):
+    """Turn the library's clear errors into a gr.Error the user sees (never crash the server), and
+    hand Gradio every output image as a file of this request's own (see as_files)."""
     fn = on_gpu(fn)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except (ImageInputError, CheckpointError, ValueError, KeyError) as err:
             raise gr.Error(str(err)) from err
+        return as_files(result, new_folder)
 
     return wrapper
+
+
+def as_files(value, new_folder: Callable[[], Path], folder: list | None = None):
+    """PIL images (also inside lists and tuples) -> PNG files in one new folder per request.
+
+    Gradio caches a returned PIL image under a name made from its content, writing the file in
+    place: two concurrent requests with the same answer (the same seed) rewrite one file while it
+    is being served, and a client receives it truncated. Files we return are copied into that
+    cache atomically instead."""
+    folder = [] if folder is None else folder
+    if isinstance(value, Image.Image):
+        if not folder:
+            folder.append(new_folder())
+        path = folder[0] / f"image-{len(list(folder[0].iterdir())):03d}.png"
+        value.save(path)
+        return str(path)
+    if isinstance(value, (list, tuple)):
+        return type(value)(as_files(v, new_folder, folder) for v in value)
+    return value
 
 
 def with_progress(method):
@@ -62,9 +85,9 @@ def with_progress(method):
     return run
 
 
-def stoppable(button, stop, method, inputs, outputs, api_name: str) -> None:
+def stoppable(button, stop, method, inputs, outputs, api_name: str, new_folder: Callable[[], Path]) -> None:
     """An optimisation-backed button: progress bar while it runs, and a Stop button cancelling it."""
-    event = button.click(friendly(with_progress(method)), inputs, outputs, api_name=api_name)
+    event = button.click(friendly(with_progress(method), new_folder), inputs, outputs, api_name=api_name)
     stop.click(None, None, None, cancels=[event])
 
 
@@ -115,6 +138,9 @@ def parse_filters(text: str) -> dict[str, bool]:
 
 
 def build_app(studio: Studio) -> gr.Blocks:
+    def handle(fn):
+        return friendly(fn, studio.fresh_folder)
+
     examples_dir = studio.work_dir / "examples"
     examples_dir.mkdir(exist_ok=True)
     examples = example_photos(studio, examples_dir)
@@ -139,7 +165,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 g_n = gr.Slider(*limits.SAMPLES, 8, step=1, label="Images")
             g_button = gr.Button("Generate", variant="primary")
             g_gallery = gr.Gallery(label="Samples", columns=8, height="auto")
-            g_button.click(friendly(studio.generate), [g_model, g_seed, g_trunc, g_n], g_gallery, api_name="generate")
+            g_button.click(handle(studio.generate), [g_model, g_seed, g_trunc, g_n], g_gallery, api_name="generate")
 
         with gr.Tab("Interpolate / morph"):
             with gr.Row():
@@ -162,13 +188,13 @@ def build_app(studio: Studio) -> gr.Blocks:
                 i_gif = gr.File(label="GIF")
                 i_mp4 = gr.File(label="MP4")
             i_button.click(
-                friendly(studio.morph),
+                handle(studio.morph),
                 [i_model, i_seed_a, i_seed_b, i_photo_a, i_photo_b, i_frames, i_method],
                 [i_gallery, i_gif, i_mp4],
                 api_name="morph",
             )
             i_position.change(
-                friendly(studio.morph_preview),
+                handle(studio.morph_preview),
                 [i_model, i_seed_a, i_seed_b, i_position, i_method],
                 i_preview,
                 api_name="morph_preview",
@@ -213,7 +239,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 return studio.edit(model, seed, photo, strengths, conditional)
 
             a_button.click(
-                friendly(edit),
+                handle(edit),
                 [a_model, a_seed, a_photo, a_conditional, a_extra, a_extra_strength, *sliders],
                 [a_before, a_after, a_probs_before, a_probs_after],
                 api_name="edit",
@@ -230,7 +256,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             q_means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
             q_result = gr.Gallery(label="Result (and nearby codes)", columns=8, height="auto")
             q_button.click(
-                friendly(
+                handle(
                     lambda m, a, b, c, s: studio.equation(
                         m, parse_filters(a), parse_filters(b), parse_filters(c), seed=int(s)
                     )
@@ -266,6 +292,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 [p_model, p_editor, p_steps, p_candidates],
                 [p_masked, p_best, p_others],
                 "inpaint",
+                studio.fresh_folder,
             )
 
         with gr.Tab("Colorization"):
@@ -281,7 +308,15 @@ def build_app(studio: Studio) -> gr.Blocks:
                 c_gray = gr.Image(label="Gray input", height=256)
                 c_out = gr.Image(label="Our colorization", height=256)
                 c_orig = gr.Image(label="Original colours", height=256)
-            stoppable(c_button, c_stop, studio.colorize_upload, [c_model, c_photo], [c_gray, c_out, c_orig], "colorize")
+            stoppable(
+                c_button,
+                c_stop,
+                studio.colorize_upload,
+                [c_model, c_photo],
+                [c_gray, c_out, c_orig],
+                "colorize",
+                studio.fresh_folder,
+            )
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
@@ -306,7 +341,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                     out += [caption, samples, recon]
                 return out
 
-            s_button.click(friendly(story), [s_photo, s_seed], [c for row in rows for c in row], api_name="story")
+            s_button.click(handle(story), [s_photo, s_seed], [c for row in rows for c in row], api_name="story")
     return demo
 
 

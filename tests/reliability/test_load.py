@@ -1,0 +1,33 @@
+"""Load: bench/app_load.py against a live `python demo.py` process on the tiny models, 16 concurrent
+clients for 60 s: no failed request, every answer identical to a single client's for the same seed,
+and the server's memory bounded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RSS_GROWTH_LIMIT_MB = 300  # the bound the README states; measured growth is far below it
+
+
+def test_sixteen_clients_for_sixty_seconds(tiny_models, tiny_directions):
+    pytest.importorskip("gradio_client")
+    folder = tiny_models["aegan"].parent
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "app_load.py"), "--checkpoints", str(folder)]
+        + ["--clients", "16", "--duration", "60", "--no-tab-timings"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["failed"] == 0 and report["differing_from_single_client"] == 0, result.stderr[-3000:]
+    assert report["server_alive"] and report["requests"] >= 16 * 4
+    assert report["server_rss_mb"]["growth"] <= RSS_GROWTH_LIMIT_MB, report
