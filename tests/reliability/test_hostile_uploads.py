@@ -231,3 +231,12 @@ def test_nan_and_inf_arrays_are_refused(bad):
         load_photo(photo, 32)
     with pytest.raises(ImageInputError, match="NaN or infinite"):
         load_mask(photo, 32)
+
+
+def test_a_sixteen_bit_upload_reaches_our_decoder_not_gradios(client, hostile):
+    """Gradio's own conversion clipped 16-bit photos to white; ours scales them."""
+    from gradio_client import handle_file
+
+    gray, _, _ = client.predict("aegan-faces", handle_file(str(hostile["gray-16bit.png"])), api_name="/colorize")
+    with Image.open(gray) as im:
+        assert 40 < np.asarray(im.convert("L")).mean() < 215
