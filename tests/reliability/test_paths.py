@@ -93,22 +93,8 @@ def test_cli_output_names_stay_inside_out(tiny_models, tmp_path, capsys):
         Image.fromarray(np.zeros((20, 20, 3), np.uint8)).save(photos / name)
     os.symlink("/etc", photos / "link-outside")  # a link out of the folder is not followed
     out = tmp_path / "out"
-    assert (
-        cli(
-            [
-                "colorize",
-                "--checkpoint",
-                str(tiny_models["aegan"]),
-                "--image",
-                str(photos),
-                "--out",
-                str(out),
-                "--steps",
-                "10",
-            ]
-        )
-        == 0
-    )
+    args = ["colorize", "--checkpoint", str(tiny_models["aegan"]), "--image", str(photos), "--out", str(out)]
+    assert cli([*args, "--steps", "10"]) == 0
     written = [
         Path(line.split(" ", 1)[1]) for line in capsys.readouterr().out.splitlines() if line.startswith("wrote ")
     ]
