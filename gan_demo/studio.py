@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,9 @@ class Studio:
     skipped: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
+
+    def __post_init__(self) -> None:
+        weakref.finalize(self, shutil.rmtree, self.work_dir, True)  # gone when the app is, even on Ctrl-C
 
     @classmethod
     def load(cls, folder: str | Path, device: torch.device | str = "cpu") -> Studio:
