@@ -23,8 +23,6 @@ from gan_demo.objectives import KINDS, Hyper
 from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
 
-WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO}
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -169,9 +167,18 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, CheckpointError, TrainingDiverged, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except OSError as err:  # e.g. a full disk: atomic writes mean every checkpoint already there is complete
-        hint = " Every checkpoint already in --out is complete: free space, then rerun with --resume."
-        print(f"error: {err}.{hint if err.errno in WRITE_ERRORS else ''}", file=sys.stderr)
+    except OSError as err:  # atomic writes: every checkpoint already in --out is complete
+        hints = {
+            errno.ENOSPC: "free space, then rerun with --resume",
+            errno.EDQUOT: "free space, then rerun with --resume",
+            errno.EACCES: "make --out writable (or choose another), then rerun with --resume",
+            errno.EROFS: "choose a writable --out, then rerun with --resume",
+        }
+        hint = hints.get(err.errno)
+        print(
+            f"error: {err}." + (f" Every checkpoint already written is complete: {hint}." if hint else ""),
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -214,10 +214,15 @@ def main() -> None:
         deadline = time.time() + args.duration
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            for c in range(args.clients):
+            clients = [
                 pool.submit(
                     client_loop, url, names, photo, sliders, reference, deadline, c, latencies, failures, mismatches
                 )
+                for c in range(args.clients)
+            ]
+        for c, future in enumerate(clients):  # a client that died outside a request is a failure too
+            if future.exception() is not None:
+                failures.append(f"client {c}: {type(future.exception()).__name__}: {future.exception()}")
         wall = time.perf_counter() - started
         sampling.set()
         sampler.join()
@@ -234,6 +239,7 @@ def main() -> None:
                 "clients": args.clients,
                 "duration_s": round(wall, 1),
                 "requests": len(latencies) + len(failures),
+                "clients_completed": sum(future.exception() is None for future in clients),
                 "failed": len(failures),
                 "differing_from_single_client": len(mismatches),
                 "server_alive": alive,

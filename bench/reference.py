@@ -39,6 +39,8 @@ def reference_steps(
             [T.Resize(arch.size), T.CenterCrop(arch.size), T.ToTensor(), T.Normalize((0.5,) * 3, (0.5,) * 3)]
         ),
     )
+    if len(dataset) < batch:
+        raise ValueError(f"{folder}: {len(dataset)} images are fewer than one batch of {batch}")
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=batch, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
     )

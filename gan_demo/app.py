@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from .latent import sample_codes
 from .studio import SLIDER_ATTRIBUTES, Studio, show
 
 MAX_FILE_SIZE = "10mb"
+MAX_DATA_URL = 15_000_000  # characters: a 10 MB file in base64
 FILTER_CHOICES = [
     "Eyeglasses",
     "Male",
@@ -103,8 +105,23 @@ def photo_upload(**kwargs) -> gr.Image:
     convert odd modes itself (16-bit clipped to white) and fail on damaged files with a raw
     traceback; ours caps pixels before decoding and names the problem."""
     component = gr.Image(type="filepath", image_mode=None, **kwargs)
-    component.preprocess = lambda payload: None if payload is None else str(payload.path)
+    component.preprocess = upload_source
     return component
+
+
+def upload_source(payload) -> str | bytes | None:
+    """An upload as our decoder takes it: the cached file's path, or a data URL's bytes."""
+    if payload is None:
+        return None
+    if payload.path is not None:
+        return str(payload.path)
+    url = payload.url or ""
+    if url.startswith("data:") and "," in url and len(url) <= MAX_DATA_URL:
+        try:
+            return base64.b64decode(url.split(",", 1)[1], validate=True)
+        except ValueError:
+            pass
+    raise gr.Error("the upload carried no file (or a data URL over 15 MB, or not base64)")
 
 
 def mask_editor(**kwargs) -> gr.ImageEditor:

@@ -14,6 +14,8 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # about 6300 x 6300; larger files are refused before decoding
+# Formats we decode; Pillow knows more (EPS would even start Ghostscript), none a photo needs
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")  # JPEG covers MPO, multi-picture phone JPEGs
 
 
 class ImageInputError(ValueError):
@@ -40,9 +42,12 @@ def _flatten(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def open_capped(source: str | os.PathLike | bytes, what: str = "image") -> Image.Image:
+def open_capped(
+    source: str | os.PathLike | bytes, what: str = "image", expect: tuple[int, int] | None = None
+) -> Image.Image:
     """A path or raw bytes -> a decoded PIL image (first frame, mode kept). The size is read from
-    the header and checked against MAX_PIXELS before any pixel is decoded."""
+    the header and checked against MAX_PIXELS (and `expect`, a (width, height)) before any pixel
+    is decoded."""
     name = what if isinstance(source, bytes) else f"{what} {source}" if what != "image" else str(source)
     try:
         if isinstance(source, bytes):
@@ -54,9 +59,11 @@ def open_capped(source: str | os.PathLike | bytes, what: str = "image") -> Image
                 raise ImageInputError(f"{name}: the file is empty (0 bytes)")
             stream = open(source, "rb")
         with stream:
-            im = Image.open(stream)
+            im = Image.open(stream, formats=FORMATS)
             if im.width * im.height > MAX_PIXELS:
                 raise ImageInputError(f"{name}: {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+            if expect is not None and im.size != tuple(expect):
+                raise ImageInputError(f"{name} is {im.width}x{im.height}, the photo {expect[0]}x{expect[1]}")
             im.seek(0)  # first frame of an animation
             im.load()
         if im.width < 1 or im.height < 1:
@@ -64,10 +71,10 @@ def open_capped(source: str | os.PathLike | bytes, what: str = "image") -> Image
         return im
     except ImageInputError:
         raise
-    except Image.DecompressionBombError as err:
-        raise ImageInputError(f"{name}: over the {MAX_PIXELS:,}-pixel limit ({err})") from err
+    except Image.DecompressionBombError as err:  # Pillow's own, larger limit: refused at the header too
+        raise ImageInputError(f"{name}: over the {MAX_PIXELS:,}-pixel limit") from err
     except UnidentifiedImageError as err:
-        raise ImageInputError(f"{name}: not a readable image ({err})") from err
+        raise ImageInputError(f"{name}: not a readable image (we read {', '.join(FORMATS)})") from err
     except (OSError, ValueError, SyntaxError, EOFError) as err:
         raise ImageInputError(f"{name}: the image is damaged or truncated ({err})") from err
 

@@ -154,6 +154,8 @@ class Directions:
         tensors, meta = read_safetensors(Path(path))
         try:
             names = json.loads(meta["names"])
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError("names must be a list of strings")
             out = cls(
                 names,
                 tensors["mean_difference"].float(),
@@ -161,10 +163,13 @@ class Directions:
                 tensors["separation"].float(),
                 meta.get("source", ""),
             )
-        except (KeyError, ValueError) as err:
+        except (KeyError, ValueError, TypeError) as err:
             raise CheckpointError(f"{path}: not a gan_demo directions file ({err})") from err
-        if not (out.linear.shape[0] == out.mean_difference.shape[0] == len(names)):
-            raise CheckpointError(f"{path}: {len(names)} names for {out.linear.shape[0]} directions")
+        k = len(names)
+        if out.linear.ndim != 2 or out.linear.shape[0] != k or out.mean_difference.shape != out.linear.shape:
+            raise CheckpointError(f"{path}: {k} names for directions of shape {tuple(out.linear.shape)}")
+        if out.separation.shape != (k,):
+            raise CheckpointError(f"{path}: {k} names for separations of shape {tuple(out.separation.shape)}")
         return out
 
 

@@ -1,6 +1,7 @@
 """Bounds on every number a request can carry, so a scripted caller cannot ask for unbounded work.
 
-The app's sliders use the same bounds; the API accepts any JSON, so the Studio checks them again.
+The app's sliders use these bounds where they match one control (truncation's slider stops at 1.0,
+and an edit adds two sliders); the HTTP API accepts any JSON, so the Studio checks every number.
 """
 
 from __future__ import annotations

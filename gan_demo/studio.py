@@ -40,6 +40,7 @@ SLIDER_ATTRIBUTES = [
 ]
 KEEP_WHEN_CONDITIONAL = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
 KEEP_FILES_S = 15 * 60
+MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
 
 STORY = [
@@ -92,7 +93,7 @@ class Studio:
                             f"{directions_path(stem)}: directions of shape {tuple(directions.linear.shape)}, the model's codes have {z_dim} dimensions"
                         )
                     studio.directions[stem.name] = directions
-                except CheckpointError as err:
+                except Exception as err:  # as above: a bad side file must not stop the app
                     studio.skipped[stem.name + ".directions"] = str(err)
         if not any(m.G is not None for m in studio.models.values()):
             raise CheckpointError(
@@ -171,8 +172,11 @@ class Studio:
         removed first, so a long-running server's disk use stays bounded (the UI has its copy by then)."""
         now = time.time()
         for old in self.work_dir.glob("request-*"):
-            if now - old.stat().st_mtime > KEEP_FILES_S:
-                shutil.rmtree(old, ignore_errors=True)
+            try:
+                if now - old.stat().st_mtime > KEEP_FILES_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:  # another request removed it first
+                continue
         return Path(tempfile.mkdtemp(prefix="request-", dir=self.work_dir))
 
     def morph_preview(self, name: str, seed_a: int, seed_b: int, position: float, method: str = "slerp") -> Image.Image:
@@ -233,7 +237,8 @@ class Studio:
         """A - B + C from exemplar averages; returns the averaged A, B, C images and a result grid
         (the result code plus small perturbations, as in the paper's figure)."""
         model = self.model(name)
-        k, seed = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS), limits.seed(seed)
+        k = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS)
+        seed = limits.bounded_int(seed, "seed", 0, limits.MAX_SEED - 100)  # the sets use seed .. seed + 99
         za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
         result = exemplar_arithmetic(za, zb, zc)
         means = model.generate(
@@ -255,23 +260,22 @@ class Studio:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
         background_image = open_image(editor["background"])
         photo = to_tensor(background_image, model.arch.size, model.arch.channels)
-        layers = [self.layer_array(layer) for layer in editor.get("layers") or [] if layer is not None]
+        layers = [layer for layer in editor.get("layers") or [] if layer is not None]
         if not layers:
             raise ImageInputError("paint over the part of the photo to fill with the brush")
-        painted = np.max(
-            [
-                layer[..., 3]
-                if layer.ndim == 3 and layer.shape[2] == 4
-                else (layer.max(axis=2) if layer.ndim == 3 else layer)
-                for layer in layers
-            ],
-            axis=0,
-        )
-        background = np.asarray(background_image)
-        if painted.shape[:2] != background.shape[:2]:
-            raise ImageInputError(
-                f"the painted layer is {painted.shape[1]}x{painted.shape[0]}, the photo {background.shape[1]}x{background.shape[0]}"
+        if len(layers) > MAX_LAYERS:
+            raise ImageInputError(f"{len(layers)} painted layers; at most {MAX_LAYERS} are read")
+        painted = None
+        for layer in layers:  # one decoded layer at a time, each checked against the photo's size first
+            array = self.layer_array(layer, background_image.size)
+            alpha = (
+                array[..., 3]
+                if array.ndim == 3 and array.shape[2] == 4
+                else array.max(axis=2)
+                if array.ndim == 3
+                else array
             )
+            painted = alpha if painted is None else np.maximum(painted, alpha)
         hole = load_mask(painted > 0, model.arch.size)
         if hole.sum() == 0:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
@@ -282,12 +286,16 @@ class Studio:
         return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
 
     @staticmethod
-    def layer_array(layer) -> np.ndarray:
-        """A painted layer (array, PIL image or file path) as an array, alpha kept."""
-        if isinstance(layer, np.ndarray):
-            return layer
-        im = layer if isinstance(layer, Image.Image) else open_capped(layer, "the painted layer")
-        return np.asarray(im.convert("RGBA"))
+    def layer_array(layer, photo_size: tuple[int, int]) -> np.ndarray:
+        """A painted layer (array, PIL image, file path or bytes) of the photo's size, alpha kept."""
+        if isinstance(layer, (np.ndarray, Image.Image)):
+            array = np.asarray(layer if isinstance(layer, np.ndarray) else layer.convert("RGBA"))
+            if array.shape[1::-1] != tuple(photo_size):
+                raise ImageInputError(
+                    f"the painted layer is {array.shape[1]}x{array.shape[0]}, the photo {photo_size[0]}x{photo_size[1]}"
+                )
+            return array
+        return np.asarray(open_capped(layer, "the painted layer", expect=photo_size).convert("RGBA"))
 
     def colorize_upload(self, name: str, upload, on_step=None) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)

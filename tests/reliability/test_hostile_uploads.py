@@ -134,7 +134,7 @@ def test_inpaint_endpoint_masks(client, tmp_path):
     def editor(layer):
         return {"background": f, "layers": [handle_file(layer)], "composite": f, "id": None}
 
-    with pytest.raises(AppError, match="painted layer is 40x40, the photo 90x70"):
+    with pytest.raises(AppError, match="painted layer .*is 40x40, the photo 90x70"):
         client.predict("aegan-faces", editor(painted_layer((40, 40), tmp_path)), 10, 1, api_name="/inpaint")
     with pytest.raises(AppError, match="mask is empty"):
         client.predict("aegan-faces", editor(painted_layer((90, 70), tmp_path, fill=0.0)), 10, 1, api_name="/inpaint")
@@ -240,3 +240,43 @@ def test_a_sixteen_bit_upload_reaches_our_decoder_not_gradios(client, hostile):
     gray, _, _ = client.predict("aegan-faces", handle_file(str(hostile["gray-16bit.png"])), api_name="/colorize")
     with Image.open(gray) as im:
         assert 40 < np.asarray(im.convert("L")).mean() < 215
+
+
+def test_the_studio_checks_every_number_itself(tiny_models, tiny_directions):
+    """Behind the HTTP API, gan_demo.limits names the field and its range for any caller."""
+    from gan_demo.studio import Studio
+
+    studio = Studio.load(tiny_models["aegan"].parent)
+    for args, problem in [
+        ((float("nan"), 0.7, 4), "seed must be between"),
+        ((0, float("inf"), 4), "truncation must be between 0.05 and 2.0"),
+        ((0, 0.7, 10**9), "number of images must be between 1 and 32"),
+        ((0, 0.7, 2.5), "number of images must be a whole number"),
+        ((10**30, 0.7, 4), "seed must be between"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            studio.generate("aegan-faces", *args)
+    with pytest.raises(ValueError, match="strength must be between -6.0 and 6.0"):
+        studio.edit("aegan-faces", 0, None, {"Male": 100.0}, True)
+    with pytest.raises(ValueError, match="steps must be between 10 and 300"):
+        studio.inpaint_editor("aegan-faces", {"background": None}, 10**6, 1)
+
+
+def test_uploads_as_data_urls_and_too_many_layers(client, tmp_path):
+    from gradio.data_classes import ImageData
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    from gan_demo.app import upload_source
+
+    png = tmp_path / "photo.png"
+    Image.fromarray(face_like(30, 20)).save(png)
+    encoded = "data:image/png;base64," + __import__("base64").b64encode(png.read_bytes()).decode()
+    assert upload_source(ImageData(path=None, url=encoded)) == png.read_bytes()
+    with pytest.raises(Exception, match="carried no file"):
+        upload_source(ImageData(path=None, url="https://example.com/x.png"))
+    f = handle_file(str(png))
+    layer = handle_file(painted_layer((30, 20), tmp_path))
+    editor = {"background": f, "layers": [layer] * 9, "composite": f, "id": None}
+    with pytest.raises(AppError, match="9 painted layers; at most 8"):
+        client.predict("aegan-faces", editor, 10, 1, api_name="/inpaint")

@@ -20,14 +20,13 @@ from gan_demo.pretrained import load_pretrained
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = Path(__file__).with_name("faulty_train.py")
 STEPS, BATCH, EVERY = 60, 8, 2
-# Each checkpoint is three atomic writes (weights, JSON, state) in that order, so N picks the file
-# hit in that process's run: 3 = its first checkpoint's state, 5 and 6 = its second's JSON and state.
+# (fault, file it hits, which of that process's writes of the file)
 KILLS = [
-    ("random", 0),
-    ("kill-mid-write", 5),
-    ("kill-before-rename", 3),  # whole, but never renamed
-    ("random", 0),
-    ("kill-mid-write", 6),
+    ("random", "", 0),
+    ("kill-mid-write", "-faces.json", 2),
+    ("kill-before-rename", "-faces.state.safetensors", 1),  # whole, but never renamed
+    ("random", "", 0),
+    ("kill-mid-write", "-faces.state.safetensors", 2),
 ]
 
 
@@ -39,8 +38,8 @@ def train_args(data: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def run(args: list[str], fault: tuple[str, int] | None = None) -> subprocess.CompletedProcess:
-    prefix = [str(WRAPPER), fault[0], str(fault[1])] if fault else [str(ROOT / "train.py")]
+def run(args: list[str], fault: tuple[str, str, int] | None = None) -> subprocess.CompletedProcess:
+    prefix = [str(WRAPPER), fault[0], fault[1], str(fault[2])] if fault else [str(ROOT / "train.py")]
     return subprocess.run([sys.executable, *prefix, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
@@ -88,9 +87,9 @@ def test_five_kills_and_a_full_disk_then_resume_completes_identically(tmp_path):
         steps_seen.append(assert_everything_on_disk_is_readable(stem))
     assert steps_seen == sorted(steps_seen) and steps_seen[-1] < STEPS  # progress kept, never lost
 
-    full = run(args, ("disk-full", 3))  # the first state write of this process fails
+    full = run(args, ("disk-full", "-faces.state.safetensors", 1))
     assert full.returncode == 1
-    assert "No space left on device" in full.stderr and "--resume" in full.stderr, full.stderr
+    assert "No space left on device" in full.stderr and "free space, then rerun with --resume" in full.stderr
     assert "Traceback" not in full.stderr
     assert assert_everything_on_disk_is_readable(stem) >= steps_seen[-1]
 

@@ -29,5 +29,5 @@ def test_sixteen_clients_for_sixty_seconds(tiny_models, tiny_directions):
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["failed"] == 0 and report["differing_from_single_client"] == 0, result.stderr[-3000:]
-    assert report["server_alive"] and report["requests"] >= 16 * 4
+    assert report["server_alive"] and report["clients_completed"] == 16 and report["requests"] >= 16 * 4
     assert report["server_rss_mb"]["growth"] <= RSS_GROWTH_LIMIT_MB, report

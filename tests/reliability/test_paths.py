@@ -104,3 +104,12 @@ def test_cli_output_names_stay_inside_out(tiny_models, tmp_path, capsys):
         "sub/..hidden.png",
         "sub/ünï.png",
     ]
+
+
+def test_a_path_that_was_not_uploaded_is_refused(client, tiny_models):
+    """Our upload components skip Gradio's image decoding, not its check that a path was uploaded."""
+    from gradio_client.exceptions import AppError
+
+    for secret in ("/etc/passwd", str(tiny_models["aegan"]) + ".json"):
+        with pytest.raises(AppError):
+            client.predict("aegan-faces", {"path": secret, "meta": {"_type": "gradio.FileData"}}, api_name="/colorize")

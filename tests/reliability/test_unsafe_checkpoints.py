@@ -130,3 +130,21 @@ def test_the_app_starts_with_the_valid_ones_and_says_which_were_skipped(broken):
     finally:
         demo.close()
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "metadata, tensors, problem",
+    [
+        ({"names": '"5"'}, None, "names must be a list of strings"),
+        ({"names": '["a", "b"]'}, None, "2 names for directions of shape"),
+        ({"names": '["a"]'}, {"separation": torch.ones(3)}, "1 names for separations of shape"),
+        ({}, None, "not a gan_demo directions file"),
+    ],
+)
+def test_broken_directions_files_are_refused(tmp_path, metadata, tensors, problem):
+    from gan_demo.latent import Directions
+
+    content = {"mean_difference": torch.ones(1, 4), "linear": torch.ones(1, 4), "separation": torch.ones(1)}
+    save_file({**content, **(tensors or {})}, str(tmp_path / "d.safetensors"), metadata=metadata)
+    with pytest.raises(CheckpointError, match=problem):
+        Directions.load(tmp_path / "d.safetensors")
