@@ -92,11 +92,9 @@ def fingerprint(result) -> str:
             for x in item:
                 add(x)
         elif isinstance(item, dict):
-            for key in sorted(item):
-                if key not in ("path", "url", "orig_name"):
+            for key in sorted(item):  # a path is hashed by its pixels, so names never count
+                if key not in ("url", "orig_name"):
                     add(item[key])
-            if item.get("path") or item.get("image"):
-                add(item.get("path") or item.get("image"))
         elif isinstance(item, str) and Path(item).is_file():
             with Image.open(item) as im:
                 digest.update(np.asarray(im).tobytes())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -58,23 +59,27 @@ def friendly(fn, new_folder: Callable[[], Path]):
     return wrapper
 
 
-def as_files(value, new_folder: Callable[[], Path], folder: list | None = None):
+def as_files(value, new_folder: Callable[[], Path]):
     """PIL images (also inside lists and tuples) -> PNG files in one new folder per request.
 
     Gradio caches a returned PIL image under a name made from its content, writing the file in
     place: two concurrent requests with the same answer (the same seed) rewrite one file while it
     is being served, and a client receives it truncated. Files we return are copied into that
     cache atomically instead."""
-    folder = [] if folder is None else folder
-    if isinstance(value, Image.Image):
-        if not folder:
-            folder.append(new_folder())
-        path = folder[0] / f"image-{len(list(folder[0].iterdir())):03d}.png"
-        value.save(path)
-        return str(path)
-    if isinstance(value, (list, tuple)):
-        return type(value)(as_files(v, new_folder, folder) for v in value)
-    return value
+    folder, numbers = None, itertools.count()
+
+    def convert(item):
+        nonlocal folder
+        if isinstance(item, Image.Image):
+            folder = folder or new_folder()
+            path = folder / f"image-{next(numbers):03d}.png"
+            item.save(path)
+            return str(path)
+        if isinstance(item, (list, tuple)):
+            return type(item)(convert(v) for v in item)
+        return item
+
+    return convert(value)
 
 
 def with_progress(method):
@@ -87,9 +92,9 @@ def with_progress(method):
     return run
 
 
-def stoppable(button, stop, method, inputs, outputs, api_name: str, new_folder: Callable[[], Path]) -> None:
-    """An optimisation-backed button: progress bar while it runs, and a Stop button cancelling it."""
-    event = button.click(friendly(with_progress(method), new_folder), inputs, outputs, api_name=api_name)
+def stoppable(button, stop, callback, inputs, outputs, api_name: str) -> None:
+    """An optimisation-backed button, its Stop button cancelling it."""
+    event = button.click(callback, inputs, outputs, api_name=api_name)
     stop.click(None, None, None, cancels=[event])
 
 
@@ -302,15 +307,9 @@ def build_app(studio: Studio) -> gr.Blocks:
                 p_masked = gr.Image(label="Masked input", height=256)
                 p_best = gr.Image(label="Best completion", height=256)
             p_others = gr.Image(label="All candidates, best first", height=160)
-            stoppable(
-                p_button,
-                p_stop,
-                studio.inpaint_editor,
-                [p_model, p_editor, p_steps, p_candidates],
-                [p_masked, p_best, p_others],
-                "inpaint",
-                studio.fresh_folder,
-            )
+            inpaint = handle(with_progress(studio.inpaint_editor))
+            inputs = [p_model, p_editor, p_steps, p_candidates]
+            stoppable(p_button, p_stop, inpaint, inputs, [p_masked, p_best, p_others], "inpaint")
 
         with gr.Tab("Colorization"):
             with gr.Row():
@@ -325,15 +324,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                 c_gray = gr.Image(label="Gray input", height=256)
                 c_out = gr.Image(label="Our colorization", height=256)
                 c_orig = gr.Image(label="Original colours", height=256)
-            stoppable(
-                c_button,
-                c_stop,
-                studio.colorize_upload,
-                [c_model, c_photo],
-                [c_gray, c_out, c_orig],
-                "colorize",
-                studio.fresh_folder,
-            )
+            colorize = handle(with_progress(studio.colorize_upload))
+            stoppable(c_button, c_stop, colorize, [c_model, c_photo], [c_gray, c_out, c_orig], "colorize")
 
         with gr.Tab("From autoencoder to GAN"):
             gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")

@@ -138,7 +138,7 @@ def load_mask(source, size: int, expect: tuple[int, int] | None = None) -> torch
             array = array.max(axis=2)
         im = Image.fromarray((array > (0.5 if array.max() <= 1 else 127)).astype(np.uint8) * 255, "L")
     else:
-        raw = source if isinstance(source, Image.Image) else open_capped(source, "mask")
+        raw = source if isinstance(source, Image.Image) else open_capped(source, "mask", expect=expect)
         if raw.mode in ("RGBA", "LA") and raw.getextrema()[-1][0] < 255:
             im = raw.getchannel("A")
         else:

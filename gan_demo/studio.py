@@ -267,14 +267,7 @@ class Studio:
             raise ImageInputError(f"{len(layers)} painted layers; at most {MAX_LAYERS} are read")
         painted = None
         for layer in layers:  # one decoded layer at a time, each checked against the photo's size first
-            array = self.layer_array(layer, background_image.size)
-            alpha = (
-                array[..., 3]
-                if array.ndim == 3 and array.shape[2] == 4
-                else array.max(axis=2)
-                if array.ndim == 3
-                else array
-            )
+            alpha = self.painted_alpha(layer, background_image.size)
             painted = alpha if painted is None else np.maximum(painted, alpha)
         hole = load_mask(painted > 0, model.arch.size)
         if hole.sum() == 0:
@@ -286,16 +279,20 @@ class Studio:
         return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
 
     @staticmethod
-    def layer_array(layer, photo_size: tuple[int, int]) -> np.ndarray:
-        """A painted layer (array, PIL image, file path or bytes) of the photo's size, alpha kept."""
+    def painted_alpha(layer, photo_size: tuple[int, int]) -> np.ndarray:
+        """Where a painted layer (array, PIL image, file path or bytes) of the photo's size is
+        painted: its alpha, or its brightest channel when it has no alpha; (H, W)."""
         if isinstance(layer, (np.ndarray, Image.Image)):
             array = np.asarray(layer if isinstance(layer, np.ndarray) else layer.convert("RGBA"))
             if array.shape[1::-1] != tuple(photo_size):
                 raise ImageInputError(
                     f"the painted layer is {array.shape[1]}x{array.shape[0]}, the photo {photo_size[0]}x{photo_size[1]}"
                 )
+        else:
+            array = np.asarray(open_capped(layer, "the painted layer", expect=photo_size).convert("RGBA"))
+        if array.ndim == 2:
             return array
-        return np.asarray(open_capped(layer, "the painted layer", expect=photo_size).convert("RGBA"))
+        return array[..., 3] if array.shape[2] == 4 else array.max(axis=2)
 
     def colorize_upload(self, name: str, upload, on_step=None) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)
