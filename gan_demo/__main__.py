@@ -18,6 +18,7 @@ from .checkpoints import CheckpointError
 from .data import IMAGE_SUFFIXES
 from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
+from .limits import bounded_int
 from .pretrained import Pretrained, load_pretrained
 from .runtime import resolve_device
 
@@ -190,6 +191,8 @@ def cmd_directions(model: Pretrained, args) -> None:
 def cmd_evaluate(model: Pretrained, args) -> None:
     from .metrics import evaluate
 
+    for field in ("n", "fit_n"):
+        bounded_int(getattr(args, field), "--" + field.replace("_", "-"), 1, 10**6)
     print(json.dumps(evaluate(model, args), indent=2))
 
 
@@ -259,6 +262,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument("--holdout", type=int, default=500)
     c.add_argument("--classifier", default="checkpoints/classifier-celeba64")
     c.add_argument("--n", type=int, default=500, help="samples and held-out images for FID")
+    c.add_argument("--fit-n", type=int, default=100, help="held-out images for projection, inpainting and colorization")
     c.add_argument(
         "--metrics",
         nargs="*",

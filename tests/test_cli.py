@@ -131,6 +131,14 @@ def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):
     assert report["held_out_images"] == 16 and report["sample_fid_classifier_features"] >= 0
     assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised"}
 
+    assert main([*args, "--metrics", "inpainting", "--fit-n", "3"]) == 0
+    inpainting = json.loads(capsys.readouterr().out)["inpainting"]
+    assert inpainting["photos"] == 3 and inpainting["uncorrupted"]["fid"] >= 0
+    for mask in ("centre_24", "free_form"):
+        assert set(inpainting[mask]["kid_classifier_features"]) == {"ours", "telea"}
+    assert main([*args, "--fit-n", "0"]) == 1
+    assert "--fit-n must be between 1" in capsys.readouterr().err
+
 
 def test_clear_errors(tiny_models, tmp_path, capsys):
     assert main(["sample", "--checkpoint", str(tmp_path / "missing"), "--out", str(tmp_path)]) == 1
