@@ -150,8 +150,12 @@ def client_loop(url, names, photo, sliders, reference, deadline, offset, latenci
 
 def tab_defaults(client: Client, encoder: str, photo: str, layer: str, sliders: int) -> dict[str, float]:
     """Seconds for each tab's main button at its default settings, one client, after a warm-up."""
-    editor = {"background": handle_file(photo), "layers": [handle_file(layer)], "composite": handle_file(photo)}
-    editor["id"] = None
+    editor = {
+        "background": handle_file(photo),
+        "layers": [handle_file(layer)],
+        "composite": handle_file(photo),
+        "id": None,
+    }
     calls = {
         "generate": lambda: client.predict(encoder, 0, 0.7, 8, api_name="/generate"),
         "morph": lambda: client.predict(encoder, 0, 1, None, None, 8, "slerp", api_name="/morph"),

@@ -5,7 +5,8 @@ bf16 autocast, forward and backward, channels_last, batch 64, in one process.
 
 Explains `bench/train_speed.py`'s ratio on a CPU: the step is almost all convolutions, and bf16
 speeds their backward passes up less than their forward passes. Prints one JSON line per layer
-and, last, the totals.
+and, last, the totals with the convolutions' share of a profiled training step (train.py's own
+DCGAN objective, bf16).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_demo.models import ArchConfig, Discriminator, Generator  # noqa: E402
+from gan_demo.objectives import DCGAN, Hyper  # noqa: E402
 from gan_demo.runtime import autocast, resolve_device  # noqa: E402
 
 
@@ -69,6 +71,23 @@ def time_layer(conv, x, precision: str, device: torch.device, repeats: int) -> d
     return {"forward_ms": round(fwd, 2), "backward_ms": round(median_ms(both, repeats, device) - fwd, 2)}
 
 
+def convolution_share(arch: ArchConfig, device: torch.device, batch: int, steps: int = 5) -> float:
+    """Share of a DCGAN training step's operator time spent in convolutions (torch.profiler)."""
+    objective = DCGAN(arch, Hyper(ema=0.999), device, "bf16", distributed=False)
+    x = (torch.rand(batch, 3, arch.size, arch.size, device=device) * 2 - 1).contiguous(
+        memory_format=torch.channels_last
+    )
+    gen = torch.Generator(device).manual_seed(0)
+    for _ in range(3):  # warm-up
+        objective.step(x, None, gen)
+    with torch.profiler.profile() as prof:
+        for _ in range(steps):
+            objective.step(x, None, gen)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    return sum(e.self_cpu_time_total for e in events if "convolution" in e.key) / total
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--repeats", type=int, default=10)
@@ -100,6 +119,7 @@ def main() -> None:
                 **{k: round(v, 1) for k, v in totals.items()},
                 "bf16_speedup_forward": round(totals["fp32_forward"] / totals["bf16_forward"], 2),
                 "bf16_speedup_backward": round(totals["fp32_backward"] / totals["bf16_backward"], 2),
+                "bf16_step_convolution_share": round(convolution_share(arch, device, args.batch_size), 3),
             }
         )
     )

@@ -83,9 +83,12 @@ def open_image(source: str | os.PathLike | bytes | Image.Image | np.ndarray) -> 
     """A path, raw bytes, a PIL image or a uint8/float array -> an upright 8-bit RGB PIL image."""
     if isinstance(source, np.ndarray):
         return _from_array(source)
-    im = source if isinstance(source, Image.Image) else open_capped(source)
-    if im.width * im.height > MAX_PIXELS:
-        raise ImageInputError(f"image {im.width}x{im.height} is over the {MAX_PIXELS:,}-pixel limit")
+    if isinstance(source, Image.Image):
+        if source.width * source.height > MAX_PIXELS:
+            raise ImageInputError(f"image {source.width}x{source.height} is over the {MAX_PIXELS:,}-pixel limit")
+        im = source
+    else:
+        im = open_capped(source)  # checks the cap at the file's header
     try:
         return _flatten(ImageOps.exif_transpose(im))
     except (OSError, ValueError) as err:

@@ -88,7 +88,7 @@ class Studio:
                 try:
                     directions = Directions.load(directions_path(stem))
                     z_dim = studio.models[stem.name].arch.z_dim
-                    if directions.linear.ndim != 2 or directions.linear.shape[1] != z_dim:
+                    if directions.linear.shape[1] != z_dim:
                         raise CheckpointError(
                             f"{directions_path(stem)}: directions of shape {tuple(directions.linear.shape)}, the model's codes have {z_dim} dimensions"
                         )

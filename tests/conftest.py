@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import socket
 import struct
 from pathlib import Path
 
@@ -92,12 +91,6 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def tiny_directions(tiny_models) -> Path:
     """Attribute directions beside the tiny AE+GAN, from its encoded photos."""
@@ -115,6 +108,7 @@ def tiny_directions(tiny_models) -> Path:
 def app_url(tiny_models, tiny_directions):
     """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
     pytest.importorskip("gradio")
+    from bench.app_load import free_port
     from gan_demo.app import launch
     from gan_demo.studio import Studio
 

@@ -4,6 +4,7 @@ and the server keeps serving with bounded memory."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 from reliability.hostile import EXPECT_RESULT, PROBLEM_WORDS, face_like, image_size, write_hostile_files
 
+from bench.app_load import rss_mb
 from gan_demo.__main__ import main as cli
 from gan_demo.images import ImageInputError, load_mask, load_photo
 
@@ -23,13 +25,6 @@ SERVER_GROWTH_LIMIT_MB = 400  # RSS growth of the (in-process) server across eve
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory) -> dict[str, Path]:
     return write_hostile_files(tmp_path_factory.mktemp("hostile"))
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def painted_layer(size: tuple[int, int], folder: Path, fill: float = 0.3) -> str:
@@ -76,7 +71,7 @@ def first_image(result) -> str:
 def test_every_upload_endpoint_survives_every_hostile_file(client, hostile, tmp_path):
     from gradio_client.exceptions import AppError
 
-    start_rss, outcomes = rss_mb(), {}
+    start_rss, outcomes = rss_mb(os.getpid()), {}
     for name, path in hostile.items():
         for endpoint, call in upload_calls(client, path, tmp_path).items():
             started = time.perf_counter()
@@ -93,7 +88,7 @@ def test_every_upload_endpoint_survives_every_hostile_file(client, hostile, tmp_
             outcomes[endpoint, name] = outcome
             assert outcome == ("result" if EXPECT_RESULT[name] else "error"), (endpoint, name)
     assert len(outcomes) == 5 * len(EXPECT_RESULT)
-    assert rss_mb() - start_rss < SERVER_GROWTH_LIMIT_MB
+    assert rss_mb(os.getpid()) - start_rss < SERVER_GROWTH_LIMIT_MB
     assert len(client.predict("dcgan-faces", 1, 1.0, 2, api_name="/generate")) == 2  # still serving
 
 

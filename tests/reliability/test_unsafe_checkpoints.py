@@ -114,8 +114,7 @@ def test_the_app_starts_with_the_valid_ones_and_says_which_were_skipped(broken):
     import httpx
 
     pytest.importorskip("gradio")
-    from conftest import free_port
-
+    from bench.app_load import free_port
     from gan_demo.app import launch
 
     folder, problems, marker = broken
