@@ -1,4 +1,4 @@
-"""Train a DCGAN, AE+GAN, plain AE, VAE or attribute classifier.
+"""Train a DCGAN, AE+GAN, plain AE, VAE or attribute classifier, or refit an AE+GAN's encoder.
 
     python train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
     torchrun --nproc_per_node=2 train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
@@ -20,8 +20,11 @@ from gan_demo.checkpoints import CheckpointError, remove_stale_temps, state_path
 from gan_demo.data import DataError, conform, load_images
 from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
+from gan_demo.pretrained import load_pretrained
 from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
+
+REFIT_PRIOR_WEIGHT = 1.0  # measured against 0.3: see checkpoints/README.md, aegan-celeba64
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,6 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--download", action="store_true", help="let torchvision download 'celeba' or 'mnist'")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument(
+        "--generator", help="--model encoder: the aegan checkpoint whose encoder to refit (its generator stays)"
+    )
     p.add_argument("--name", help="checkpoint name (default: MODEL-DATAFOLDER)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=float, help="passes over the training images (default 20)")
@@ -60,7 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-flip", dest="flip", action="store_false", help="no random horizontal flips (default: flip 3-channel data)"
     )
     p.add_argument("--rec-weight", type=float, default=10.0, help="AE+GAN reconstruction weight")
-    p.add_argument("--prior-weight", type=float, default=1.0, help="AE+GAN prior-matching weight")
+    p.add_argument(
+        "--prior-weight",
+        type=float,
+        help=f"AE+GAN prior-matching weight (default 1); encoder refit: MMD weight (default {REFIT_PRIOR_WEIGHT})",
+    )
     p.add_argument("--kl-weight", type=float, default=1.0, help="VAE KL weight (beta)")
     p.add_argument("--holdout", type=int, default=0, help="keep the last N images out of training (for evaluation)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/NAME.state.safetensors")
@@ -92,10 +102,19 @@ def main(argv: list[str] | None = None) -> int:
     ctx = init_distributed(args.device)
     try:
         device = resolve_device(args.device, ctx.local_rank)
+        source = None
+        if args.model == "encoder":
+            if not args.generator:
+                raise ValueError("--model encoder refits a trained AE+GAN's encoder: pass --generator CHECKPOINT")
+            source = load_pretrained(args.generator)
+            args.size, args.channels, args.width = source.arch.size, source.arch.channels, source.arch.width
+            args.z_dim, args.enc_width = source.arch.z_dim, source.arch.enc_width
+        elif args.generator:
+            raise ValueError("--generator is for --model encoder only")
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in (32, 64):
             data = conform(data, 32 if data.size == 28 else 64, None)
-        name = args.name or f"{args.model}-{Path(args.data.rstrip('/')).name}"
+        name = args.name or (source.name if source else f"{args.model}-{Path(args.data.rstrip('/')).name}")
         cfg = RunConfig(
             kind=args.model,
             out=args.out,
@@ -111,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                 diffaug=args.diffaug,
                 ema=args.ema,
                 rec_weight=args.rec_weight,
-                prior_weight=args.prior_weight,
+                prior_weight=args.prior_weight
+                if args.prior_weight is not None
+                else (REFIT_PRIOR_WEIGHT if args.model == "encoder" else 1.0),
                 kl_weight=args.kl_weight,
             ),
             batch_size=args.batch_size,
@@ -131,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=args.progress,
             command=command,
         )
-        trainer = Trainer(cfg, data, device, ctx)
+        trainer = Trainer(cfg, data, device, ctx, source=source)
         stem = Path(args.out) / name
         if ctx.is_main and (stale := remove_stale_temps(stem)):
             logging.info("removed %d unfinished temporary files a killed run left in %s", stale, args.out)

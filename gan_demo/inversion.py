@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .latent import sample_codes
+from .latent import prior_penalty, sample_codes
 from .pretrained import Pretrained
 
 
@@ -36,11 +36,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> 
     else:
         mse = err.mean()
     return float(10 * torch.log10(4.0 / mse.clamp_min(1e-10)))
-
-
-def prior_penalty(z: torch.Tensor) -> torch.Tensor:
-    """Keep each code near the shell of radius sqrt(z_dim) where N(0, I) puts almost all its mass."""
-    return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
 
 
 def initial_codes(model: Pretrained, target: torch.Tensor, candidates: int, seed: int, score) -> torch.Tensor:

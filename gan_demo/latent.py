@@ -43,6 +43,11 @@ def sample_codes(n: int, z_dim: int, seed: int = 0, truncation: float = 1.0, met
     return z
 
 
+def prior_penalty(z: torch.Tensor) -> torch.Tensor:
+    """Keep each code near the shell of radius sqrt(z_dim) where N(0, I) puts almost all its mass."""
+    return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
+
+
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     t = t.view(-1, 1)
     return (1 - t) * z0 + t * z1

@@ -19,9 +19,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import diff_augment
 from .models import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
+from .pretrained import Pretrained
 from .runtime import autocast
 
-KINDS = ("dcgan", "aegan", "ae", "vae", "classifier")
+KINDS = ("dcgan", "aegan", "ae", "vae", "classifier", "encoder")
 
 
 @dataclass
@@ -54,11 +55,26 @@ def g_loss(fake_logits: torch.Tensor, kind: str) -> torch.Tensor:
     return -fake_logits.mean() if kind == "hinge" else F.softplus(-fake_logits).mean()
 
 
+def mmd_to_prior(code: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Maximum mean discrepancy between a batch of codes and as many N(0, I) draws, with the
+    inverse multiquadratic kernels of the Wasserstein auto-encoder (Tolstikhin et al. 2018): a
+    distribution match, so directions fitted on encoded photos also hold for prior samples."""
+    n, d = code.shape
+    prior = torch.randn(code.shape, device=code.device, generator=gen)
+    both = torch.cat([code, prior])
+    dist2 = torch.cdist(both, both).pow(2)
+    kernel = sum(2 * d * s / (2 * d * s + dist2) for s in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0))
+    off_diag = 1 - torch.eye(n, device=code.device)
+    within = ((kernel[:n, :n] + kernel[n:, n:]) * off_diag).sum() / (n * (n - 1))
+    return within - 2 * kernel[:n, n:].mean()
+
+
 class Objective:
     """Base: owns networks (raw and, when distributed, DDP-wrapped), optimizers and precision."""
 
     kind = ""
     uses_labels = False
+    needs_source = False  # True: refines networks of a trained checkpoint, given as `source`
 
     def __init__(
         self,
@@ -166,6 +182,24 @@ class Objective:
     def state_modules(self) -> dict[str, nn.Module]:
         """Everything a resume needs."""
         return {**self.raw, **({"EMA": self.ema} if self.ema is not None else {})}
+
+    def checkpoint_meta(self) -> dict:
+        """What the inference JSON says about the networks: the kind they load as, and whether
+        the generator is an EMA average."""
+        return {"kind": self.kind, "ema_generator": self.ema is not None}
+
+    @torch.no_grad()
+    def preview(self, z: torch.Tensor, photos: torch.Tensor) -> torch.Tensor | None:
+        """The sample grid's images: the generator (eval mode) on fixed codes; None without one."""
+        G = self.inference_modules().get("G")
+        if G is None:
+            return None
+        was_training = G.training
+        G.eval()
+        with self.autocast():
+            images = G(z).float()
+        G.train(was_training)
+        return images
 
     def noise(self, n: int, gen: torch.Generator) -> torch.Tensor:
         return torch.randn(n, self.arch.z_dim, device=self.device, generator=gen)
@@ -316,4 +350,74 @@ class AttributeClassifier(Objective):
         return {"loss": loss.detach(), "acc": acc.detach()}
 
 
-OBJECTIVES: dict[str, type[Objective]] = {o.kind: o for o in (DCGAN, AEGAN, AutoEncoder, VAE, AttributeClassifier)}
+class EncoderRefit(Objective):
+    """Refit a trained AE+GAN's encoder to its shipped generator, which stays frozen:
+
+        E: |G(E(x)) - x|^2 + prior_weight * MMD(E(x), z ~ N(0, I))
+
+        The AE+GAN trains E against the live G but ships G's EMA average, and its L1 + adversarial
+        objective is not the squared error that projection is judged by; this second stage fits E to
+        the generator users get. The MMD term keeps the codes distributed as the prior, where samples
+    and edits live (a norm penalty alone kept them on its shell, but attribute directions fitted on
+    them transferred worse to samples: measured in checkpoints/README.md).
+        The result loads as an AE+GAN with the same generator weights.
+    """
+
+    kind = "encoder"
+    needs_source = True
+
+    def __init__(self, *args, source: Pretrained, **kwargs):
+        super().__init__(*args, **kwargs)
+        if source.kind != "aegan" or source.E is None or source.arch != self.arch:
+            raise ValueError(
+                f"{source.name}: --model encoder refits an aegan checkpoint's encoder, found a {source.kind}"
+            )
+        self.source = source
+        self.G = Generator(self.arch).to(self.device, memory_format=torch.channels_last)
+        self.G.load_state_dict(source.G.state_dict())
+        self.G.eval().requires_grad_(False)  # inference statistics: the generator as shipped
+        encoder = Encoder(self.arch)
+        encoder.load_state_dict(source.E.state_dict())
+        self.add("E", encoder)
+        self.add_optimizer("E", self.nets["E"].parameters(), self.hyper.lr, betas=(0.9, 0.999))
+
+    def step(self, x, labels, gen):
+        with self.autocast():
+            code = self.nets["E"](x).float()
+            recon = self.G(code).float()
+        rec = (recon - x).pow(2).mean()
+        prior = mmd_to_prior(code, gen)
+        self.update("E", rec + self.hyper.prior_weight * prior)
+        return {"rec": rec.detach(), "prior": prior.detach()}
+
+    def inference_modules(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "E": self.raw["E"]}
+
+    def checkpoint_meta(self) -> dict:
+        stage = {k: self.source.meta.get(k) for k in ("training", "hardware", "software", "data")}
+        return {
+            "kind": "aegan",
+            "ema_generator": bool((self.source.meta.get("training") or {}).get("ema_generator")),
+            "generator": {"checkpoint": self.source.name, **stage},
+        }
+
+    @torch.no_grad()
+    def preview(self, z, photos):
+        """Rows of 8 photos, each followed by the row of their reconstructions."""
+        if photos.shape[0] < 8:  # a tiny dataset: repeat its photos to fill one row
+            photos = photos.repeat(-(-8 // photos.shape[0]), 1, 1, 1)
+        E = self.raw["E"]
+        E.eval()
+        with self.autocast():
+            recon = self.G(E(photos).float()).float()
+        E.train()
+        n = photos.shape[0] // 8 * 8
+        pairs = torch.stack(
+            [photos[:n].float().view(-1, 8, *photos.shape[1:]), recon[:n].view(-1, 8, *recon.shape[1:])], 1
+        )
+        return pairs.flatten(0, 2)
+
+
+OBJECTIVES: dict[str, type[Objective]] = {
+    o.kind: o for o in (DCGAN, AEGAN, AutoEncoder, VAE, AttributeClassifier, EncoderRefit)
+}

@@ -38,6 +38,7 @@ from .checkpoints import (
 from .data import ImageData, random_flip, split_holdout, to_float
 from .models import ArchConfig
 from .objectives import OBJECTIVES, Hyper, Objective
+from .pretrained import Pretrained
 from .runtime import DTYPES, Dist, describe_hardware, resolve_precision
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,15 @@ def _step_seed(seed: int, rank: int, step: int) -> int:
 
 
 class Trainer:
-    def __init__(self, cfg: RunConfig, data: ImageData, device: torch.device, ctx: Dist = Dist()):
+    def __init__(
+        self,
+        cfg: RunConfig,
+        data: ImageData,
+        device: torch.device,
+        ctx: Dist = Dist(),
+        source: Pretrained | None = None,
+    ):
+        """`source`: the trained checkpoint a refit (--model encoder) starts from."""
         if cfg.kind not in OBJECTIVES:
             raise ValueError(f"unknown model kind {cfg.kind!r}; choose from {sorted(OBJECTIVES)}")
         self.cfg, self.device, self.ctx = cfg, device, ctx
@@ -103,6 +112,10 @@ class Trainer:
                     f"{data.source}: --model {cfg.kind} needs labels (attributes.csv or MNIST label file), found none"
                 )
             extra = {"n_classes": data.labels.shape[1], "multi_label": data.label_kind == "attributes"}
+        if objective_cls.needs_source:
+            if source is None:
+                raise ValueError(f"--model {cfg.kind} refits a trained checkpoint: pass --generator CHECKPOINT")
+            extra = {"source": source}
         torch.manual_seed(cfg.seed)  # same initial weights on every rank
         self.obj: Objective = objective_cls(cfg.arch, cfg.hyper, device, self.precision, ctx.enabled, **extra)
         if cfg.compile:
@@ -125,6 +138,8 @@ class Trainer:
         self.stem = Path(cfg.out) / cfg.name
         fixed = torch.Generator().manual_seed(cfg.seed)
         self.fixed_z = torch.randn(64, cfg.arch.z_dim, generator=fixed).to(device)
+        shown = held if len(held) else train  # photos a refit's grid reconstructs: unseen ones when held out
+        self.fixed_photos = to_float(shown.images[:32]).to(device).contiguous(memory_format=torch.channels_last)
         self.gen = torch.Generator(device=device)
         self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
 
@@ -156,8 +171,9 @@ class Trainer:
     def meta(self) -> dict:
         """The JSON written beside the inference weights."""
         train = self.data
+        networks = self.obj.checkpoint_meta()
         return {
-            "kind": self.cfg.kind,
+            "kind": networks.pop("kind"),
             "arch": self.cfg.arch.to_dict(),
             "labels": {"kind": train.label_kind, "names": train.label_names} if train.label_kind else None,
             "data": {
@@ -177,10 +193,11 @@ class Trainer:
                 "epochs": round(self.step / self.steps_per_epoch, 3),
                 "wall_time_s": round(self.wall_time, 1),
                 "final_losses": self.last_losses,
-                "ema_generator": self.obj.ema is not None,
+                "ema_generator": networks.pop("ema_generator"),
             },
             "hardware": describe_hardware(self.device, self.ctx.world),
             "software": {"python": platform.python_version(), "torch": torch.__version__, "gan_demo": __version__},
+            **networks,
         }
 
     def save(self) -> None:
@@ -232,17 +249,11 @@ class Trainer:
     def write_samples(self) -> None:
         if not self.ctx.is_main:
             return
-        mods = self.obj.inference_modules()
+        images = self.obj.preview(self.fixed_z, self.fixed_photos)
+        if images is None:
+            return
         path = self.stem.parent / "samples" / f"{self.cfg.name}-{self.step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with torch.no_grad(), self.obj.autocast():
-            if "G" in mods:
-                was_training = mods["G"].training
-                mods["G"].eval()
-                images = mods["G"](self.fixed_z).float()
-                mods["G"].train(was_training)
-            else:
-                return
         png = io.BytesIO()
         save_image(images.add(1).div(2).clamp(0, 1), png, format="png", nrow=8)
         atomic_write(path, png.getvalue())  # a kill mid-write never leaves a half PNG

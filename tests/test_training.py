@@ -192,3 +192,97 @@ def test_torchrun_two_processes_gloo(faces, tmp_path):
     meta = json.loads((out / "aegan-faces.json").read_text())
     assert meta["hardware"]["processes"] == 2 and meta["training"]["images_seen"] == 64
     assert meta["training"]["steps"] == 4  # 64 images / (8 per process x 2 processes)
+
+
+def refit(generator: Path, data: Path, out: Path, *extra: str) -> int:
+    return run_train(
+        "--model", "encoder", "--generator", str(generator), "--data", str(data), "--out", str(out),
+        "--precision", "fp32", *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def invertible(tiny_models, tmp_path) -> tuple[Path, Path]:
+    """The tiny AE+GAN with its generator's weights scaled up (a few training steps leave its
+    output almost constant), and a folder of that generator's own images, which an encoder can
+    learn to invert exactly."""
+    import numpy as np
+
+    from gan_demo.checkpoints import save_checkpoint
+    from gan_demo.data import to_uint8
+    from gan_demo.pretrained import load_pretrained
+
+    tensors, meta = load_checkpoint(tiny_models["aegan"])
+    tensors = {k: (v.float() * 10).half() if k.startswith("G.") and v.dim() == 4 else v for k, v in tensors.items()}
+    stem = tmp_path / "source" / "aegan-faces"
+    stem.parent.mkdir()
+    save_checkpoint(stem, tensors, meta)
+    images = load_pretrained(stem).generate(torch.randn(96, 16, generator=torch.Generator().manual_seed(1)))
+    data = tmp_path / "generated"
+    data.mkdir()
+    names = np.array([f"{i + 1:06d}.jpg" for i in range(96)])
+    np.savez(data / "images_00.npz", images=to_uint8(images).permute(0, 2, 3, 1).numpy(), filenames=names)
+    return stem, data
+
+
+def test_encoder_refit_keeps_the_generator_and_learns_to_invert_it(invertible, tmp_path):
+    from gan_demo.data import load_images, to_float
+    from gan_demo.pretrained import load_pretrained
+
+    stem, data = invertible
+    out = tmp_path / "out"
+    # a light MMD weight: the tiny runs' batches of 8 make the MMD estimate noisy
+    assert (
+        refit(stem, data, out, "--max-images", "400", "--lr", "1e-3", "--prior-weight", "0.1", "--sample-every", "25")
+        == 0
+    )
+    before, after = load_pretrained(stem), load_pretrained(out / "aegan-faces")
+    assert after.kind == "aegan" and after.arch == before.arch
+    assert all(torch.equal(a, b) for a, b in zip(before.G.state_dict().values(), after.G.state_dict().values()))
+    x = to_float(load_images(data).images)
+    errors = [float((m.generate(m.encode(x)) - x).pow(2).mean()) for m in (before, after)]
+    assert errors[1] < 0.7 * errors[0], errors  # measured: 0.40 -> 0.22
+    meta = after.meta
+    assert meta["generator"]["checkpoint"] == "aegan-faces"
+    assert "--model aegan" in meta["generator"]["training"]["command"]
+    assert "--model encoder" in meta["training"]["command"] and meta["training"]["images_seen"] == 400
+    assert set(meta["training"]["final_losses"]) == {"rec", "prior"}
+    assert meta["training"]["options"]["hyper"]["prior_weight"] == 0.1
+    assert (out / "samples" / "aegan-faces-0000025.png").exists()  # photos above their reconstructions
+
+
+def test_encoder_refit_resumes_to_the_same_weights(tiny_models, tmp_path):
+    args = (tiny_models["aegan"], tiny_models["data"])
+    assert refit(*args, tmp_path / "once", "--max-images", "64") == 0
+    assert refit(*args, tmp_path / "split", "--max-images", "32") == 0
+    assert refit(*args, tmp_path / "split", "--max-images", "64", "--resume") == 0
+    once, meta = load_checkpoint(tmp_path / "once" / "aegan-faces")
+    assert meta["training"]["options"]["hyper"]["prior_weight"] == train.REFIT_PRIOR_WEIGHT
+    split, _ = load_checkpoint(tmp_path / "split" / "aegan-faces")
+    assert once.keys() == split.keys() and all(torch.equal(once[k], split[k]) for k in once)
+
+
+def test_encoder_refit_errors(tiny_models, faces, tmp_path, capsys):
+    data = ["--data", str(faces), "--out", str(tmp_path), "--max-images", "8"]
+    assert run_train("--model", "encoder", *data) == 1
+    assert "pass --generator CHECKPOINT" in capsys.readouterr().err
+    assert run_train("--model", "encoder", "--generator", str(tiny_models["dcgan"]), *data) == 1
+    assert "refits an aegan checkpoint's encoder, found a dcgan" in capsys.readouterr().err
+    assert run_train("--model", "encoder", "--generator", str(tmp_path / "missing"), *data) == 1
+    assert "missing" in capsys.readouterr().err
+    assert run_train("--model", "dcgan", "--generator", str(tiny_models["aegan"]), *data) == 1
+    assert "--generator is for --model encoder only" in capsys.readouterr().err
+
+
+def test_mmd_to_prior_tells_prior_draws_from_shifted_or_shrunk_codes():
+    from gan_demo.objectives import mmd_to_prior
+
+    gen = torch.Generator().manual_seed(0)
+    prior = torch.randn(256, 16, generator=gen)
+    same = mmd_to_prior(prior, gen)
+    shifted = mmd_to_prior(prior + 1, gen)
+    shrunk = mmd_to_prior(prior * 0.5, gen)
+    assert abs(float(same)) < 0.02 and float(shifted) > 10 * abs(float(same)) and float(shrunk) > 10 * abs(float(same))
+    code = (prior + 1).requires_grad_(True)
+    mmd_to_prior(code, gen).backward()
+    assert (code.grad.mean(0) > 0).all()  # descending the gradient moves the codes back towards 0
