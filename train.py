@@ -16,7 +16,9 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_demo.checkpoints import CheckpointError, remove_stale_temps, state_path
+import torch
+
+from gan_demo.checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, remove_stale_temps, state_path
 from gan_demo.data import DataError, conform, load_images
 from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
@@ -24,6 +26,7 @@ from gan_demo.pretrained import load_pretrained
 from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
 
+STORAGE_DTYPES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float32: "fp32"}
 REFIT_PRIOR_WEIGHT = 1.0  # measured against 0.3: see checkpoints/README.md, aegan-celeba64
 
 
@@ -48,7 +51,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=64, help="per process")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--lr-d", type=float, help="discriminator learning rate (two-time-scale; default: --lr)")
-    p.add_argument("--beta1", type=float, default=0.5)
+    p.add_argument("--beta1", type=float, help="Adam beta1 (default 0.5; 0.9 for the classifier and the encoder refit)")
     p.add_argument("--loss", choices=("bce", "hinge"), default="bce")
     p.add_argument("--size", type=int, choices=(32, 64), help="image size (default: 64, or 32 for MNIST)")
     p.add_argument("--channels", type=int, choices=(1, 3), help="default: the data's own")
@@ -79,9 +82,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50, help="steps between loss read-outs (the only host syncs)")
     p.add_argument(
         "--weights-dtype",
-        choices=("fp16", "bf16", "fp32"),
-        default="fp16",
-        help="storage type of the inference weights (the training state stays fp32)",
+        choices=tuple(STORAGE_DTYPES.values()),
+        help="storage type of the inference weights (default fp16; an encoder refit: its source's; the state stays fp32)",
     )
     p.add_argument(
         "--compile",
@@ -109,12 +111,32 @@ def main(argv: list[str] | None = None) -> int:
             source = load_pretrained(args.generator)
             args.size, args.channels, args.width = source.arch.size, source.arch.channels, source.arch.width
             args.z_dim, args.enc_width = source.arch.z_dim, source.arch.enc_width
+            logging.info("architecture from %s: %s", args.generator, source.arch)
+            if args.batch_size < 2:
+                raise ValueError("--model encoder needs --batch-size 2 or more (its MMD compares codes within a batch)")
+            held_before = (source.meta.get("data") or {}).get("holdout_images")
+            if held_before is not None and held_before != args.holdout:
+                logging.warning(
+                    "%s held out %s images, this refit --holdout %d: it may train on images stage 1 never saw",
+                    args.generator,
+                    held_before,
+                    args.holdout,
+                )
+            stored, _ = load_checkpoint(args.generator)  # keep the generator's stored bytes
+            args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(stored["G.net.0.weight"].dtype, "fp16")
         elif args.generator:
             raise ValueError("--generator is for --model encoder only")
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in (32, 64):
             data = conform(data, 32 if data.size == 28 else 64, None)
         name = args.name or (source.name if source else f"{args.model}-{Path(args.data.rstrip('/')).name}")
+        if (
+            source
+            and (Path(args.out) / name).resolve() == checkpoint_paths(args.generator)[0].with_suffix("").resolve()
+        ):
+            raise ValueError(
+                f"--out {args.out} would overwrite the --generator checkpoint: choose another --out or --name"
+            )
         cfg = RunConfig(
             kind=args.model,
             out=args.out,
@@ -125,10 +147,12 @@ def main(argv: list[str] | None = None) -> int:
             hyper=Hyper(
                 lr=args.lr,
                 lr_d=args.lr_d,
-                beta1=args.beta1,
+                beta1=args.beta1
+                if args.beta1 is not None
+                else (0.9 if args.model in ("classifier", "encoder") else 0.5),
                 loss=args.loss,
                 diffaug=args.diffaug,
-                ema=args.ema,
+                ema=0.0 if args.model == "encoder" else args.ema,  # a refit keeps the source's generator
                 rec_weight=args.rec_weight,
                 prior_weight=args.prior_weight
                 if args.prior_weight is not None
@@ -146,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             checkpoint_every=args.checkpoint_every,
             log_every=args.log_every,
             max_minutes=args.max_minutes,
-            weights_dtype=args.weights_dtype,
+            weights_dtype=args.weights_dtype or "fp16",
             compile=args.compile,
             tensorboard=args.tensorboard,
             progress=args.progress,

@@ -31,7 +31,7 @@ class Hyper:
 
     lr: float = 2e-4
     lr_d: float | None = None  # two-time-scale: a separate discriminator rate
-    beta1: float = 0.5
+    beta1: float = 0.5  # train.py's default is 0.9 for the classifier and the encoder refit
     loss: str = "bce"  # or "hinge"
     diffaug: bool = False
     ema: float = 0.0  # EMA decay of the generator weights; 0 disables
@@ -334,7 +334,7 @@ class AttributeClassifier(Objective):
         super().__init__(*args, **kwargs)
         self.multi_label = multi_label
         self.add("C", Classifier(self.arch, self.n_classes))
-        self.add_optimizer("C", self.nets["C"].parameters(), self.hyper.lr, betas=(0.9, 0.999))
+        self.add_optimizer("C", self.nets["C"].parameters(), self.hyper.lr)
 
     def step(self, x, labels, gen):
         with self.autocast():
@@ -368,10 +368,12 @@ class EncoderRefit(Objective):
 
     def __init__(self, *args, source: Pretrained, **kwargs):
         super().__init__(*args, **kwargs)
-        if source.kind != "aegan" or source.E is None or source.arch != self.arch:
+        if source.kind != "aegan" or source.E is None:
             raise ValueError(
                 f"{source.name}: --model encoder refits an aegan checkpoint's encoder, found a {source.kind}"
             )
+        if source.arch != self.arch:
+            raise ValueError(f"{source.name}: its architecture {source.arch} differs from this run's {self.arch}")
         self.source = source
         self.G = Generator(self.arch).to(self.device, memory_format=torch.channels_last)
         self.G.load_state_dict(source.G.state_dict())
@@ -379,7 +381,7 @@ class EncoderRefit(Objective):
         encoder = Encoder(self.arch)
         encoder.load_state_dict(source.E.state_dict())
         self.add("E", encoder)
-        self.add_optimizer("E", self.nets["E"].parameters(), self.hyper.lr, betas=(0.9, 0.999))
+        self.add_optimizer("E", self.nets["E"].parameters(), self.hyper.lr)
 
     def step(self, x, labels, gen):
         with self.autocast():
@@ -394,11 +396,15 @@ class EncoderRefit(Objective):
         return {"G": self.G, "E": self.raw["E"]}
 
     def checkpoint_meta(self) -> dict:
-        stage = {k: self.source.meta.get(k) for k in ("training", "hardware", "software", "data")}
+        # a refit of a refit keeps pointing at the run that trained the generator
+        stage = self.source.meta.get("generator") or {
+            "checkpoint": self.source.name,
+            **{k: self.source.meta.get(k) for k in ("training", "hardware", "software", "data")},
+        }
         return {
             "kind": "aegan",
-            "ema_generator": bool((self.source.meta.get("training") or {}).get("ema_generator")),
-            "generator": {"checkpoint": self.source.name, **stage},
+            "ema_generator": bool((stage.get("training") or {}).get("ema_generator")),
+            "generator": stage,
         }
 
     @torch.no_grad()

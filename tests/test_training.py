@@ -256,6 +256,10 @@ def test_encoder_refit_resumes_to_the_same_weights(tiny_models, tmp_path):
     assert refit(*args, tmp_path / "once", "--max-images", "64") == 0
     assert refit(*args, tmp_path / "split", "--max-images", "32") == 0
     assert refit(*args, tmp_path / "split", "--max-images", "64", "--resume") == 0
+    for state in ("once", "split"):  # fp32 encoder and Adam moments, not only the fp16 inference copy
+        assert load_state(tmp_path / state / "aegan-faces")[1]["step"] == 8
+    state_once, state_split = (load_state(tmp_path / d / "aegan-faces")[0] for d in ("once", "split"))
+    assert all(torch.equal(state_once[k], state_split[k]) for k in state_once)
     once, meta = load_checkpoint(tmp_path / "once" / "aegan-faces")
     assert meta["training"]["options"]["hyper"]["prior_weight"] == train.REFIT_PRIOR_WEIGHT
     split, _ = load_checkpoint(tmp_path / "split" / "aegan-faces")
@@ -269,9 +273,23 @@ def test_encoder_refit_errors(tiny_models, faces, tmp_path, capsys):
     assert run_train("--model", "encoder", "--generator", str(tiny_models["dcgan"]), *data) == 1
     assert "refits an aegan checkpoint's encoder, found a dcgan" in capsys.readouterr().err
     assert run_train("--model", "encoder", "--generator", str(tmp_path / "missing"), *data) == 1
-    assert "missing" in capsys.readouterr().err
+    assert "missing.json: missing" in capsys.readouterr().err
     assert run_train("--model", "dcgan", "--generator", str(tiny_models["aegan"]), *data) == 1
     assert "--generator is for --model encoder only" in capsys.readouterr().err
+    source = tiny_models["aegan"]
+    assert run_train("--model", "encoder", "--generator", str(source), *data[:2], "--out", str(source.parent)) == 1
+    assert "would overwrite the --generator checkpoint" in capsys.readouterr().err
+    assert train.main(["--model", "encoder", "--generator", str(source), *data, *TINY, "--batch-size", "1"]) == 1
+    assert "--batch-size 2 or more" in capsys.readouterr().err
+
+
+def test_a_refit_of_a_refit_still_names_the_generator_run(tiny_models, tmp_path):
+    args = (tiny_models["data"], "--max-images", "16")
+    assert refit(tiny_models["aegan"], args[0], tmp_path / "first", *args[1:]) == 0
+    assert refit(tmp_path / "first" / "aegan-faces", args[0], tmp_path / "second", *args[1:]) == 0
+    _, meta = load_checkpoint(tmp_path / "second" / "aegan-faces")
+    assert "--model aegan" in meta["generator"]["training"]["command"]
+    assert meta["training"]["options"]["hyper"]["beta1"] == 0.9 and meta["training"]["options"]["hyper"]["ema"] == 0
 
 
 def test_mmd_to_prior_tells_prior_draws_from_shifted_or_shrunk_codes():
