@@ -3,12 +3,19 @@
     python bench/card_analysis.py digits --data ../shared/data/mnist
     python bench/card_analysis.py label-gap --data ../shared/data/celeba64
     python bench/card_analysis.py edit-strength --strength 2.5
+    python bench/card_analysis.py projection-steps --n 20
+    python bench/card_analysis.py refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
 from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits, and for the
 reconstructions of 1,000 training digits. label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
-edit-strength: `evaluate`'s conditional edit success at another strength.
+edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
+the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default), 200 and 400
+optimisation steps. refit: the AE+GAN's
+encoder before and after `train.py --model encoder`: encoder-only PSNR on the first 100 held-out
+faces, how far the encoded codes are from N(0, I), and a grid of 8 held-out photos above both
+encoders' reconstructions.
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_demo.attributes import encode_all  # noqa: E402
-from gan_demo.data import load_images, split_holdout  # noqa: E402
+from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
+from gan_demo.inversion import project, psnr  # noqa: E402
 from gan_demo.latent import Directions, directions_path, sample_codes  # noqa: E402
 from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_success  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
@@ -81,20 +89,67 @@ def edit_strength(args) -> dict:
     }
 
 
+def projection_steps(args) -> dict:
+    model = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
+    _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
+    photos = to_float(held.images[: args.n])
+    return {
+        f"{steps}_steps_psnr_db": round(
+            sum(psnr(project(model, x, steps=steps).image, x) for x in photos.split(1)) / args.n, 2
+        )
+        for steps in (100, 200, 400)
+    }
+
+
+@torch.no_grad()
+def refit(args) -> dict:
+    from torchvision.utils import save_image
+
+    after = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
+    before = load_pretrained(args.before)
+    _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
+    photos = to_float(held.images[:100])
+    out = {}
+    for name, model in (("before", before), ("after", after)):
+        codes = model.encode(photos)
+        out[name] = {
+            "encoder_psnr_db": round(sum(psnr(model.generate(model.encode(x)), x) for x in photos.split(1)) / 100, 2),
+            "code_norm_over_sqrt_dim": round(float(codes.norm(dim=1).mean()) / codes.shape[1] ** 0.5, 3),
+            "code_mean_abs": round(float(codes.mean(0).abs().mean()), 3),
+            "code_std": round(float(codes.std(0).mean()), 3),
+        }
+    if args.grid:
+        rows = [photos[:8], *(m.generate(m.encode(photos[:8])) for m in (before, after))]
+        save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), args.grid, nrow=8)
+        out["grid"] = args.grid
+    return out
+
+
 def model_path(given: str | None, default: str) -> Path:
     return Path(given) if given else ROOT / "checkpoints" / default
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("analysis", choices=["digits", "label-gap", "edit-strength"])
+    p.add_argument("analysis", choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit"])
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
     p.add_argument("--holdout", type=int, default=500)
     p.add_argument("--checkpoint", help="default: the shipped model the analysis is about")
     p.add_argument("--classifier")
     p.add_argument("--strength", type=float, default=2.0)
+    p.add_argument("--n", type=int, default=20, help="projection-steps: how many held-out faces")
+    p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
+    p.add_argument("--grid", help="refit: write the comparison grid PNG here")
     args = p.parse_args()
-    run = {"digits": digits, "label-gap": label_gap, "edit-strength": edit_strength}[args.analysis]
+    if args.analysis == "refit" and not args.before:
+        p.error("refit needs --before STAGE1_CHECKPOINT")
+    run = {
+        "digits": digits,
+        "label-gap": label_gap,
+        "edit-strength": edit_strength,
+        "projection-steps": projection_steps,
+        "refit": refit,
+    }[args.analysis]
     print(json.dumps(run(args)))
 
 
