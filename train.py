@@ -16,17 +16,15 @@ import shlex
 import sys
 from pathlib import Path
 
-import torch
-
-from gan_demo.checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, remove_stale_temps, state_path
+from gan_demo.checkpoints import CheckpointError, checkpoint_paths, remove_stale_temps, state_path
 from gan_demo.data import DataError, conform, load_images
 from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
 from gan_demo.pretrained import load_pretrained
-from gan_demo.runtime import PRECISIONS, init_distributed, resolve_device, shutdown_distributed
+from gan_demo.runtime import DTYPES, PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
 
-STORAGE_DTYPES = {torch.float16: "fp16", torch.bfloat16: "bf16", torch.float32: "fp32"}
+STORAGE_DTYPES = {dtype: name for name, dtype in DTYPES.items()}  # torch dtype -> option name
 REFIT_PRIOR_WEIGHT = 1.0  # measured against 0.3: see checkpoints/README.md, aegan-celeba64
 
 
@@ -82,7 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--log-every", type=int, default=50, help="steps between loss read-outs (the only host syncs)")
     p.add_argument(
         "--weights-dtype",
-        choices=tuple(STORAGE_DTYPES.values()),
+        choices=tuple(DTYPES),
         help="storage type of the inference weights (default fp16; an encoder refit: its source's; the state stays fp32)",
     )
     p.add_argument(
@@ -122,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
                     held_before,
                     args.holdout,
                 )
-            stored, _ = load_checkpoint(args.generator)  # keep the generator's stored bytes
-            args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(stored["G.net.0.weight"].dtype, "fp16")
+            # keep the generator's stored bytes
+            args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(source.stored_dtype, "fp16")
         elif args.generator:
             raise ValueError("--generator is for --model encoder only")
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)

@@ -33,7 +33,7 @@ from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
 from gan_demo.latent import Directions, directions_path, sample_codes  # noqa: E402
-from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_success  # noqa: E402
+from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_success, encoder_psnr  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def refit(args) -> dict:
     for name, model in (("before", before), ("after", after)):
         codes = model.encode(photos)
         out[name] = {
-            "encoder_psnr_db": round(sum(psnr(model.generate(model.encode(x)), x) for x in photos.split(1)) / 100, 2),
+            "encoder_psnr_db": round(encoder_psnr(model, photos), 2),
             "code_norm_over_sqrt_dim": round(float(codes.norm(dim=1).mean()) / codes.shape[1] ** 0.5, 3),
             "code_mean_abs": round(float(codes.mean(0).abs().mean()), 3),
             "code_std": round(float(codes.std(0).mean()), 3),

@@ -355,12 +355,10 @@ class EncoderRefit(Objective):
 
         E: |G(E(x)) - x|^2 + prior_weight * MMD(E(x), z ~ N(0, I))
 
-        The AE+GAN trains E against the live G but ships G's EMA average, and its L1 + adversarial
-        objective is not the squared error that projection is judged by; this second stage fits E to
-        the generator users get. The MMD term keeps the codes distributed as the prior, where samples
-    and edits live (a norm penalty alone kept them on its shell, but attribute directions fitted on
-    them transferred worse to samples: measured in checkpoints/README.md).
-        The result loads as an AE+GAN with the same generator weights.
+    The AE+GAN trains E against the live G but ships G's EMA average, and its L1 + adversarial
+    objective is not the squared error that projection is judged by; this second stage fits E to
+    the generator users get. The MMD term keeps the codes distributed as the prior, where samples
+    and attribute directions live. The result loads as an AE+GAN with the same generator weights.
     """
 
     kind = "encoder"

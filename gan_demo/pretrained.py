@@ -31,6 +31,7 @@ class Pretrained:
     C: Classifier | None = None
     label_names: list[str] = field(default_factory=list)
     label_kind: str = ""
+    stored_dtype: torch.dtype = torch.float32  # the weights' type in the file (loaded as fp32)
 
     @property
     def has_encoder(self) -> bool:
@@ -87,6 +88,7 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
     model = Pretrained(
         config_path.stem, kind, arch, meta, torch.device(device), label_names=label_names, label_kind=label_kind
     )
+    model.stored_dtype = next((t.dtype for t in tensors.values() if t.is_floating_point()), torch.float32)
     prefixes = {k.split(".", 1)[0] for k in tensors}
     if kind in PARTS and prefixes != PARTS[kind]:
         raise CheckpointError(
