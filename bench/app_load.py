@@ -113,7 +113,7 @@ class Requests:
             "generate": lambda s: client.predict(encoder, s, 0.7, 8, api_name="/generate"),
             "morph_preview": lambda s: client.predict(dcgan, s, s + 1, 0.5, "slerp", api_name="/morph_preview"),
             "edit": lambda s: client.predict(
-                encoder, s, None, True, "Male", 0.0, *([1.0] + [0.0] * (sliders - 1)), api_name="/edit"
+                encoder, s, None, True, True, "Male", 0.0, *([1.0] + [0.0] * (sliders - 1)), api_name="/edit"
             ),
             "colorize": lambda s: client.predict(encoder, handle_file(photo), api_name="/colorize"),
         }
@@ -124,7 +124,7 @@ class Requests:
 
 def slider_count(client: Client) -> int:
     params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/edit"]["parameters"]
-    return len(params) - 6  # model, seed, photo, conditional, extra attribute, its strength
+    return len(params) - 7  # model, seed, photo, conditional, guided, extra attribute, its strength
 
 
 def client_loop(url, names, photo, sliders, reference, deadline, offset, latencies, failures, mismatches):
@@ -160,7 +160,7 @@ def tab_defaults(client: Client, encoder: str, photo: str, layer: str, sliders: 
         "generate": lambda: client.predict(encoder, 0, 0.7, 8, api_name="/generate"),
         "morph": lambda: client.predict(encoder, 0, 1, None, None, 8, "slerp", api_name="/morph"),
         "attributes": lambda: client.predict(
-            encoder, 3, None, True, "Male", 0.0, *([2.0] + [0.0] * (sliders - 1)), api_name="/edit"
+            encoder, 3, None, True, True, "Male", 0.0, *([2.0] + [0.0] * (sliders - 1)), api_name="/edit"
         ),
         "equation": lambda: client.predict(encoder, "Male", "-Male", "Male", 0, api_name="/equation"),
         "inpainting": lambda: client.predict(encoder, editor, 80, 2, api_name="/inpaint"),

@@ -5,6 +5,7 @@
     python bench/card_analysis.py edit-strength --strength 2.5
     python bench/card_analysis.py projection-steps --n 20
     python bench/card_analysis.py refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
+    python bench/card_analysis.py guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
 from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits, and for the
@@ -15,7 +16,8 @@ the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default),
 optimisation steps. refit: the AE+GAN's
 encoder before and after `train.py --model encoder`: encoder-only PSNR on the first 100 held-out
 faces, how far the encoded codes are from N(0, I), and a grid of 8 held-out photos above both
-encoders' reconstructions.
+encoders' reconstructions. guided: both GANs' conditional and classifier-guided edits, read by
+the shipped classifier and by a second one trained with another seed (--judge).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 from pathlib import Path
 
 import torch
+from torchvision.utils import save_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,7 +36,7 @@ from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
 from gan_demo.latent import Directions, directions_path, sample_codes  # noqa: E402
-from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_success, encoder_psnr  # noqa: E402
+from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +92,39 @@ def edit_strength(args) -> dict:
     }
 
 
+def guided(args) -> dict:
+    """Conditional and guided edits of both GANs (evaluate's edit metric), each read by the shipped
+    classifier (which guides) and by --judge, a classifier trained apart: if guidance only fooled
+    its own classifier, the judge would not see the flips, or would see the drift. --grid: 8
+    AE+GAN samples above, per attribute, their conditional and their guided edit."""
+    guide = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
+    judge = load_pretrained(args.judge)
+    out = {}
+    for name in ("aegan-celeba64", "dcgan-celeba64"):
+        model = load_pretrained(ROOT / "checkpoints" / name)
+        directions = Directions.load(directions_path(ROOT / "checkpoints" / name))
+        z = sample_codes(200, model.arch.z_dim, seed=777)  # evaluate's edit samples
+        before = guide.probabilities(model.generate(z)).cpu()
+        rows = [model.generate(z[:8]).cpu()]
+        out[name] = {}
+        for attr in EDIT_TARGETS:
+            i = directions.index(attr)
+            sign = torch.where(before[:, i] > 0.5, -1.0, 1.0)
+            out[name][attr] = {}
+            for mode in ("conditional", "guided"):
+                edited = edited_codes(
+                    model, directions, attr, z, sign, keep=KEEP_DEFAULT, guide=guide if mode == "guided" else None
+                )
+                out[name][attr][mode] = {
+                    "shipped classifier": edit_report(model, guide, z, edited, i),
+                    "judge": edit_report(model, judge, z, edited, i),
+                }
+                rows.append(model.generate(edited[:8]).cpu())
+        if args.grid and name == "aegan-celeba64":
+            save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), args.grid, nrow=8)
+    return out
+
+
 def projection_steps(args) -> dict:
     model = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
     _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
@@ -103,8 +139,6 @@ def projection_steps(args) -> dict:
 
 @torch.no_grad()
 def refit(args) -> dict:
-    from torchvision.utils import save_image
-
     after = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
     before = load_pretrained(args.before)
     _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
@@ -131,7 +165,7 @@ def model_path(given: str | None, default: str) -> Path:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("analysis", choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit"])
+    p.add_argument("analysis", choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit", "guided"])
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
     p.add_argument("--holdout", type=int, default=500)
     p.add_argument("--checkpoint", help="default: the shipped model the analysis is about")
@@ -139,16 +173,20 @@ def main() -> None:
     p.add_argument("--strength", type=float, default=2.0)
     p.add_argument("--n", type=int, default=20, help="projection-steps: how many held-out faces")
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
-    p.add_argument("--grid", help="refit: write the comparison grid PNG here")
+    p.add_argument("--grid", help="refit, guided: write the comparison grid PNG here")
+    p.add_argument("--judge", help="guided: a second attribute classifier, trained apart, that reads the edits")
     args = p.parse_args()
     if args.analysis == "refit" and not args.before:
         p.error("refit needs --before STAGE1_CHECKPOINT")
+    if args.analysis == "guided" and not args.judge:
+        p.error("guided needs --judge CLASSIFIER (one trained apart from the shipped one)")
     run = {
         "digits": digits,
         "label-gap": label_gap,
         "edit-strength": edit_strength,
         "projection-steps": projection_steps,
         "refit": refit,
+        "guided": guided,
     }[args.analysis]
     print(json.dumps(run(args)))
 

@@ -16,6 +16,7 @@ import torch
 
 from .checkpoints import CheckpointError
 from .data import IMAGE_SUFFIXES
+from .guided import guided_edit
 from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
 from .limits import bounded_int
@@ -100,12 +101,17 @@ def cmd_edit(model: Pretrained, args) -> None:
     else:
         z = sample_codes(1, model.arch.z_dim, args.seed)
     rows = []
+    guide = load_pretrained(args.classifier, model.device) if args.guided else None
     for attr in args.attribute or []:
-        d = directions.get(attr, args.method, keep=args.keep or [])
         strengths = torch.linspace(-args.strength, args.strength, args.steps)
-        rows.append(
-            model.generate(z + strengths.view(-1, 1) * d * directions.separation[directions.index(attr)].abs()).cpu()
-        )
+        if guide is not None:
+            codes = torch.cat(
+                [guided_edit(model, guide, directions, z, {attr: float(s)}, args.keep or []) for s in strengths]
+            )
+        else:
+            d = directions.get(attr, args.method, keep=args.keep or [])
+            codes = z + strengths.view(-1, 1) * d * directions.separation[directions.index(attr)].abs()
+        rows.append(model.generate(codes).cpu())
     if not rows:
         rows.append(model.generate(z).cpu())
     out.mkdir(parents=True, exist_ok=True)
@@ -235,6 +241,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument("--method", choices=("linear", "mean_difference"), default="linear")
     c.add_argument("--image", help="edit this photo's projected code instead of a sample")
     c.add_argument("--directions", help="default: CHECKPOINT.directions.safetensors")
+    c.add_argument(
+        "--guided",
+        action="store_true",
+        help="correct each step with the attribute classifier so the other attributes keep their read-out",
+    )
+    c.add_argument("--classifier", default="checkpoints/classifier-celeba64", help="guides --guided edits")
     c.add_argument(
         "--arithmetic",
         nargs=3,

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .data import load_images, split_holdout, to_float
+from .guided import guided_edit
 from .images import to_uint8_hwc
 from .inversion import colorize, inpaint, luminance, project, psnr
 from .latent import Directions, directions_path, sample_codes
@@ -81,7 +82,46 @@ def free_form_mask(size: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(canvas > 0).float()[None, None]
 
 
+def edited_codes(
+    model: Pretrained,
+    directions: Directions,
+    attribute: str,
+    z: torch.Tensor,
+    sign: torch.Tensor,
+    strength: float = 2.0,
+    keep: list[str] = (),
+    guide: Pretrained | None = None,
+) -> torch.Tensor:
+    """Each code z (N, z_dim) moved by strength x the attribute's separation in the direction
+    sign (N,) of +-1, along the (conditional) direction, or corrected by `guided_edit` when a
+    `guide` classifier is given."""
+    keep = [k for k in keep if k != attribute and k in directions.names]
+    if guide is None:
+        d = directions.get(attribute, "linear", keep=keep)
+        return z + sign.unsqueeze(1) * strength * directions.separation[directions.index(attribute)].abs() * d
+    edited = z.clone()
+    for s in (-1.0, 1.0):
+        rows = sign == s
+        if rows.any():
+            edited[rows] = guided_edit(model, guide, directions, z[rows], {attribute: s * strength}, keep)
+    return edited
+
+
 @torch.no_grad()
+def edit_report(model: Pretrained, classifier: Pretrained, z: torch.Tensor, edited: torch.Tensor, i: int) -> dict:
+    """As read by `classifier`: the share of codes whose attribute i changed sides, and the mean
+    absolute change of the other attributes' probabilities."""
+    before = classifier.probabilities(model.generate(z)).cpu()
+    after = classifier.probabilities(model.generate(edited)).cpu()
+    flipped = ((after[:, i] > 0.5) != (before[:, i] > 0.5)).float().mean()
+    others = torch.ones(before.shape[1], dtype=torch.bool)
+    others[i] = False
+    return {
+        "flip_rate": round(float(flipped), 3),
+        "other_attributes_mean_abs_change": round(float((after - before)[:, others].abs().mean()), 4),
+    }
+
+
 def edit_success(
     model: Pretrained,
     classifier: Pretrained,
@@ -90,23 +130,18 @@ def edit_success(
     n: int = 200,
     strength: float = 2.0,
     keep: list[str] = (),
+    guide: Pretrained | None = None,
 ) -> dict:
-    """Push each of n samples across the attribute's boundary (towards the side it is not on) by
-    `strength` x the attribute's separation; report the share whose label flips and the mean
-    absolute change of the other attributes' probabilities."""
+    """Push each of n samples across the attribute's boundary (towards the side `classifier` says
+    it is not on) and report `edit_report`; `guide` as in `edited_codes`."""
     z = sample_codes(n, model.arch.z_dim, seed=777)
     i = directions.index(attribute)
-    d = directions.get(attribute, "linear", keep=[k for k in keep if k != attribute and k in directions.names])
-    before = classifier.probabilities(model.generate(z)).cpu()
-    sign = torch.where(before[:, i] > 0.5, -1.0, 1.0).unsqueeze(1)
-    after = classifier.probabilities(model.generate(z + sign * strength * directions.separation[i].abs() * d)).cpu()
-    flipped = ((after[:, i] > 0.5) != (before[:, i] > 0.5)).float().mean()
-    others = torch.ones(before.shape[1], dtype=torch.bool)
-    others[i] = False
-    return {
-        "flip_rate": round(float(flipped), 3),
-        "other_attributes_mean_abs_change": round(float((after - before)[:, others].abs().mean()), 4),
-    }
+    with torch.no_grad():
+        before = classifier.probabilities(model.generate(z)).cpu()
+    sign = torch.where(before[:, i] > 0.5, -1.0, 1.0)
+    return edit_report(
+        model, classifier, z, edited_codes(model, directions, attribute, z, sign, strength, keep, guide), i
+    )
 
 
 @torch.no_grad()
@@ -198,6 +233,7 @@ def evaluate(model: Pretrained, args) -> dict:
             attr: {
                 "plain": edit_success(model, classifier, directions, attr),
                 "conditional": edit_success(model, classifier, directions, attr, keep=KEEP_DEFAULT),
+                "guided": edit_success(model, classifier, directions, attr, keep=KEEP_DEFAULT, guide=classifier),
             }
             for attr in EDIT_TARGETS
             if attr in directions.names

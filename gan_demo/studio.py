@@ -19,6 +19,7 @@ from torchvision.utils import make_grid
 
 from . import limits
 from .checkpoints import CheckpointError
+from .guided import guided_edit
 from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, lerp, sample_codes, slerp
@@ -199,21 +200,31 @@ class Studio:
         return {name: round(float(p), 3) for name, p in zip(classifier.label_names, probs)}
 
     def edit(
-        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool
+        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = False
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
-        """Move the code along each attribute's direction by strength x its separation."""
+        """Move the code along each attribute's direction by strength x its separation; `guided`
+        then corrects the step with the attribute classifier (see gan_demo.guided)."""
         model = self.model(name)
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
         directions = self.directions[name]
         z = self.code(model, seed, upload)
-        edited = z.clone()
-        for attr, strength in strengths.items():
-            strength = limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
-            if strength:
-                keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
-                d = directions.get(attr, keep=keep)
-                edited = edited + strength * directions.separation[directions.index(attr)].abs() * d
+        strengths = {
+            attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
+            for attr, strength in strengths.items()
+        }
+        keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
+        classifier = self.classifier_for(model) if guided else None
+        if guided and classifier is None:
+            raise ValueError(f"guided edits need an attribute classifier beside {name}")
+        if classifier is not None:
+            edited = guided_edit(model, classifier, directions, z, strengths, keep)
+        else:
+            edited = z.clone()
+            for attr, strength in strengths.items():
+                if strength:
+                    d = directions.get(attr, keep=keep)
+                    edited = edited + strength * directions.separation[directions.index(attr)].abs() * d
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 

@@ -40,7 +40,7 @@ def test_morph_and_preview(client, photo):
 def test_edit_and_equation(client):
     sliders = [1.0, 0.0, 0.0]  # Smiling, Eyeglasses, Male: the tiny data's attributes
     before, after, probs_before, probs_after = client.predict(
-        "aegan-faces", 3, None, True, "Male", 0.5, *sliders, api_name="/edit"
+        "aegan-faces", 3, None, True, True, "Male", 0.5, *sliders, api_name="/edit"
     )
     assert image_size(before) == image_size(after) == (128, 128)
     assert {c["label"] for c in probs_before["confidences"]} == {"Eyeglasses", "Male", "Smiling"}

@@ -104,8 +104,9 @@ def test_directions_and_edit(tiny_models, tmp_path):
     directions_from_photos(aegan, str(tiny_models["data"]), 16).save(directions_path(tiny_models["aegan"]))
     d = directions_from_classifier(dcgan, clf, 256)
     assert d.names == ["Eyeglasses", "Male", "Smiling"] and d.linear.shape == (3, 16)
-    for args in (["--attribute", "Smiling", "--keep", "Male"], ["--arithmetic", "1", "2", "3"]):
-        out = tmp_path / args[0].strip("-")
+    guided = ["--attribute", "Male", "--guided", "--classifier", str(tiny_models["classifier"]), "--steps", "3"]
+    for args in (["--attribute", "Smiling", "--keep", "Male"], ["--arithmetic", "1", "2", "3"], guided):
+        out = tmp_path / "-".join(args[:2]).strip("-")
         assert main(["edit", "--checkpoint", str(tiny_models["aegan"]), "--out", str(out), *args]) == 0
         assert (out / "edit.png").exists()
 
@@ -128,6 +129,7 @@ def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):
     report = json.loads(capsys.readouterr().out)
     assert set(report["edits"]) == {"Smiling", "Eyeglasses", "Male"}  # the tiny data's attributes
     assert 0 <= report["edits"]["Male"]["conditional"]["flip_rate"] <= 1
+    assert 0 <= report["edits"]["Male"]["guided"]["other_attributes_mean_abs_change"] <= 1
     assert report["held_out_images"] == 16 and report["sample_fid_classifier_features"] >= 0
     assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised"}
 

@@ -47,7 +47,7 @@ def upload_calls(client, path: Path, folder: Path):
     editor = {"background": f, "layers": [handle_file(painted_layer(size, folder))], "composite": f, "id": None}
     return {
         "morph": lambda: client.predict("aegan-faces", 0, 1, f, None, 3, "slerp", api_name="/morph"),
-        "edit": lambda: client.predict("aegan-faces", 0, f, True, "Male", 0.5, 1.0, 0.0, 0.0, api_name="/edit"),
+        "edit": lambda: client.predict("aegan-faces", 0, f, True, True, "Male", 0.5, 1.0, 0.0, 0.0, api_name="/edit"),
         "inpaint": lambda: client.predict("aegan-faces", editor, 10, 1, api_name="/inpaint"),
         "colorize": lambda: client.predict("aegan-faces", f, api_name="/colorize"),
         "story": lambda: client.predict(f, 0, api_name="/story"),

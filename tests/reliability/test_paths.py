@@ -58,7 +58,7 @@ def test_the_server_writes_only_in_its_temporary_folders(tiny_models, tiny_direc
         f = handle_file(str(photo))
         client.predict("aegan-faces", 0, 0.7, 4, api_name="/generate")
         client.predict("aegan-faces", 0, 1, f, None, 4, "slerp", api_name="/morph")
-        client.predict("aegan-faces", 0, f, True, "Male", 0.5, 1.0, 0.0, 0.0, api_name="/edit")
+        client.predict("aegan-faces", 0, f, True, True, "Male", 0.5, 1.0, 0.0, 0.0, api_name="/edit")
         client.predict("aegan-faces", f, api_name="/colorize")
         client.predict(f, 0, api_name="/story")
 
