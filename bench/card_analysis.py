@@ -5,6 +5,7 @@
     python bench/card_analysis.py edit-strength --strength 2.5
     python bench/card_analysis.py projection-steps --n 20
     python bench/card_analysis.py refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
+    python bench/card_analysis.py arithmetic --n 100 --judge runs/clf-seed1/classifier-celeba64
     python bench/card_analysis.py guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
@@ -17,7 +18,8 @@ optimisation steps. refit: the AE+GAN's
 encoder before and after `train.py --model encoder`: encoder-only PSNR on the first 100 held-out
 faces, how far the encoded codes are from N(0, I), and a grid of 8 held-out photos above both
 encoders' reconstructions. guided: both GANs' conditional and classifier-guided edits, read by
-the shipped classifier and by a second one trained with another seed (--judge).
+the shipped classifier and by a second one trained with another seed (--judge). arithmetic:
+"man with glasses - man + woman" through the app's equation builder, for --n seeds.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from torchvision.utils import save_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import gan_demo.guided  # noqa: E402
 from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
-from gan_demo.latent import Directions, directions_path, sample_codes  # noqa: E402
+from gan_demo.latent import Directions, directions_path, exemplar_arithmetic, sample_codes  # noqa: E402
 from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
+from gan_demo.studio import Studio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +103,9 @@ def guided(args) -> dict:
     AE+GAN samples above, per attribute, their conditional and their guided edit."""
     guide = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
     judge = load_pretrained(args.judge)
-    out = {}
+    if args.hold_weight is not None:
+        gan_demo.guided.HOLD_WEIGHT = args.hold_weight
+    out = {"hold_weight": gan_demo.guided.HOLD_WEIGHT}
     for name in ("aegan-celeba64", "dcgan-celeba64"):
         model = load_pretrained(ROOT / "checkpoints" / name)
         directions = Directions.load(directions_path(ROOT / "checkpoints" / name))
@@ -108,20 +114,61 @@ def guided(args) -> dict:
         rows = [model.generate(z[:8]).cpu()]
         out[name] = {}
         for attr in EDIT_TARGETS:
-            i = directions.index(attr)
-            sign = torch.where(before[:, i] > 0.5, -1.0, 1.0)
+            sign = torch.where(before[:, guide.label_names.index(attr)] > 0.5, -1.0, 1.0)
             out[name][attr] = {}
             for mode in ("conditional", "guided"):
                 edited = edited_codes(
                     model, directions, attr, z, sign, keep=KEEP_DEFAULT, guide=guide if mode == "guided" else None
                 )
                 out[name][attr][mode] = {
-                    "shipped classifier": edit_report(model, guide, z, edited, i),
-                    "judge": edit_report(model, judge, z, edited, i),
+                    "shipped classifier": edit_report(model, guide, z, edited, attr),
+                    "judge": edit_report(model, judge, z, edited, attr),
                 }
                 rows.append(model.generate(edited[:8]).cpu())
         if args.grid and name == "aegan-celeba64":
             save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), args.grid, nrow=8)
+    return out
+
+
+@torch.no_grad()
+def arithmetic(args) -> dict:
+    """The course's example through the app's equation builder (Studio.equation's exemplars and
+    arithmetic, k = 3): mean(man with glasses) - mean(man without) + mean(woman without), for n
+    seeds; the share of results the classifier (and --judge, if given) reads as a woman with
+    glasses, beside the share for C alone (how often the sum adds glasses that C lacked)."""
+    studio = Studio.load(ROOT / "checkpoints")
+    readers = {"shipped classifier": load_pretrained(model_path(args.classifier, "classifier-celeba64"))}
+    if args.judge:
+        readers["judge"] = load_pretrained(args.judge)
+    a, b, c = (
+        {"Male": True, "Eyeglasses": True},
+        {"Male": True, "Eyeglasses": False},
+        {"Male": False, "Eyeglasses": False},
+    )
+    out = {}
+    for name in ("aegan-celeba64", "dcgan-celeba64"):
+        model = studio.model(name)
+        results, c_means = [], []
+        for j in range(args.n):
+            seed = 100 * j  # the builder's sets use seed .. seed + 2
+            za, zb, zc = (
+                studio.exemplars(name, f, args.k, pool=args.pool, seed=seed + i) for i, f in enumerate((a, b, c))
+            )
+            results.append(exemplar_arithmetic(za, zb, zc))
+            c_means.append(zc.mean(0, keepdim=True))
+        images = {"A - B + C": model.generate(torch.cat(results)), "C": model.generate(torch.cat(c_means))}
+        out[name] = {}
+        for reader_name, reader in readers.items():
+            glasses, male = reader.label_names.index("Eyeglasses"), reader.label_names.index("Male")
+            for what, batch in images.items():
+                probs = reader.probabilities(batch).cpu()
+                out[name][f"{what}, read by {reader_name}"] = {
+                    "woman_with_glasses": round(
+                        float(((probs[:, glasses] > 0.5) & (probs[:, male] < 0.5)).float().mean()), 3
+                    ),
+                    "eyeglasses": round(float((probs[:, glasses] > 0.5).float().mean()), 3),
+                    "woman": round(float((probs[:, male] < 0.5).float().mean()), 3),
+                }
     return out
 
 
@@ -165,16 +212,22 @@ def model_path(given: str | None, default: str) -> Path:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("analysis", choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit", "guided"])
+    p.add_argument(
+        "analysis",
+        choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit", "guided", "arithmetic"],
+    )
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
     p.add_argument("--holdout", type=int, default=500)
     p.add_argument("--checkpoint", help="default: the shipped model the analysis is about")
     p.add_argument("--classifier")
     p.add_argument("--strength", type=float, default=2.0)
-    p.add_argument("--n", type=int, default=20, help="projection-steps: how many held-out faces")
+    p.add_argument("--n", type=int, default=20, help="projection-steps: held-out faces; arithmetic: seeds")
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
     p.add_argument("--grid", help="refit, guided: write the comparison grid PNG here")
-    p.add_argument("--judge", help="guided: a second attribute classifier, trained apart, that reads the edits")
+    p.add_argument("--judge", help="guided, arithmetic: a second attribute classifier, trained apart")
+    p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.guided.HOLD_WEIGHT")
+    p.add_argument("--k", type=int, default=3, help="arithmetic: exemplars per set")
+    p.add_argument("--pool", type=int, default=128, help="arithmetic: samples each set is picked from (the app: 128)")
     args = p.parse_args()
     if args.analysis == "refit" and not args.before:
         p.error("refit needs --before STAGE1_CHECKPOINT")
@@ -187,6 +240,7 @@ def main() -> None:
         "projection-steps": projection_steps,
         "refit": refit,
         "guided": guided,
+        "arithmetic": arithmetic,
     }[args.analysis]
     print(json.dumps(run(args)))
 

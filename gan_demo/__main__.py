@@ -90,6 +90,10 @@ def cmd_interpolate(model: Pretrained, args) -> None:
 
 def cmd_edit(model: Pretrained, args) -> None:
     directions = Directions.load(args.directions or directions_path(args.checkpoint))
+    if args.guided and not args.attribute:
+        raise ValueError("--guided edits attributes: give --attribute")
+    for name in [*(args.attribute or []), *(args.keep or [])]:
+        directions.index(name)  # an unknown name fails here, with the known ones listed
     out = Path(args.out)
     if args.arithmetic:
         pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
@@ -106,7 +110,10 @@ def cmd_edit(model: Pretrained, args) -> None:
         strengths = torch.linspace(-args.strength, args.strength, args.steps)
         if guide is not None:
             codes = torch.cat(
-                [guided_edit(model, guide, directions, z, {attr: float(s)}, args.keep or []) for s in strengths]
+                [
+                    guided_edit(model, guide, directions, z, {attr: float(s)}, args.keep or [], args.method)
+                    for s in strengths
+                ]
             )
         else:
             d = directions.get(attr, args.method, keep=args.keep or [])
@@ -236,8 +243,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c = command("edit", "attribute sliders or exemplar arithmetic")
     c.add_argument("--attribute", action="append", help="e.g. Smiling (repeatable)")
     c.add_argument("--keep", nargs="*", help="attributes to hold fixed (conditional direction)")
-    c.add_argument("--strength", type=float, default=2.0, help="in units of the attribute's separation")
-    c.add_argument("--steps", type=int, default=5)
+    c.add_argument(
+        "--strength",
+        type=float,
+        default=2.0,
+        help="in units of the attribute's separation (with --guided also the logit to reach)",
+    )
+    c.add_argument("--steps", type=int, default=5, help="images per attribute, from -strength to +strength")
     c.add_argument("--method", choices=("linear", "mean_difference"), default="linear")
     c.add_argument("--image", help="edit this photo's projected code instead of a sample")
     c.add_argument("--directions", help="default: CHECKPOINT.directions.safetensors")

@@ -108,9 +108,12 @@ def edited_codes(
 
 
 @torch.no_grad()
-def edit_report(model: Pretrained, classifier: Pretrained, z: torch.Tensor, edited: torch.Tensor, i: int) -> dict:
-    """As read by `classifier`: the share of codes whose attribute i changed sides, and the mean
+def edit_report(
+    model: Pretrained, classifier: Pretrained, z: torch.Tensor, edited: torch.Tensor, attribute: str
+) -> dict:
+    """As read by `classifier`: the share of codes whose attribute changed sides, and the mean
     absolute change of the other attributes' probabilities."""
+    i = classifier.label_names.index(attribute)
     before = classifier.probabilities(model.generate(z)).cpu()
     after = classifier.probabilities(model.generate(edited)).cpu()
     flipped = ((after[:, i] > 0.5) != (before[:, i] > 0.5)).float().mean()
@@ -135,13 +138,11 @@ def edit_success(
     """Push each of n samples across the attribute's boundary (towards the side `classifier` says
     it is not on) and report `edit_report`; `guide` as in `edited_codes`."""
     z = sample_codes(n, model.arch.z_dim, seed=777)
-    i = directions.index(attribute)
     with torch.no_grad():
-        before = classifier.probabilities(model.generate(z)).cpu()
-    sign = torch.where(before[:, i] > 0.5, -1.0, 1.0)
-    return edit_report(
-        model, classifier, z, edited_codes(model, directions, attribute, z, sign, strength, keep, guide), i
-    )
+        before = classifier.probabilities(model.generate(z)).cpu()[:, classifier.label_names.index(attribute)]
+    sign = torch.where(before > 0.5, -1.0, 1.0)
+    edited = edited_codes(model, directions, attribute, z, sign, strength, keep, guide)
+    return edit_report(model, classifier, z, edited, attribute)
 
 
 @torch.no_grad()

@@ -200,10 +200,10 @@ class Studio:
         return {name: round(float(p), 3) for name, p in zip(classifier.label_names, probs)}
 
     def edit(
-        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = False
+        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = True
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation; `guided`
-        then corrects the step with the attribute classifier (see gan_demo.guided)."""
+        then corrects the step with the attribute classifier (gan_demo.guided), when one is loaded."""
         model = self.model(name)
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
@@ -215,10 +215,9 @@ class Studio:
         }
         keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
         classifier = self.classifier_for(model) if guided else None
-        if guided and classifier is None:
-            raise ValueError(f"guided edits need an attribute classifier beside {name}")
-        if classifier is not None:
-            edited = guided_edit(model, classifier, directions, z, strengths, keep)
+        if classifier is not None and classifier.label_kind == "attributes":
+            with self.lock:  # an optimisation, queued like projection and inpainting
+                edited = guided_edit(model, classifier, directions, z, strengths, keep)
         else:
             edited = z.clone()
             for attr, strength in strengths.items():
