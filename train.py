@@ -20,7 +20,7 @@ from gan_demo.checkpoints import CheckpointError, checkpoint_paths, remove_stale
 from gan_demo.data import DataError, conform, load_images
 from gan_demo.models import ArchConfig
 from gan_demo.objectives import KINDS, Hyper
-from gan_demo.pretrained import load_pretrained
+from gan_demo.pretrained import Pretrained, load_pretrained
 from gan_demo.runtime import DTYPES, PRECISIONS, init_distributed, resolve_device, shutdown_distributed
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
 
@@ -95,6 +95,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def refit_source(args: argparse.Namespace) -> Pretrained | None:
+    """--model encoder: load the --generator checkpoint and take its architecture and weight
+    storage type into args; None for every other model."""
+    if args.model != "encoder":
+        if args.generator:
+            raise ValueError("--generator is for --model encoder only")
+        return None
+    if not args.generator:
+        raise ValueError("--model encoder refits a trained AE+GAN's encoder: pass --generator CHECKPOINT")
+    if args.batch_size < 2:
+        raise ValueError("--model encoder needs --batch-size 2 or more (its MMD compares codes within a batch)")
+    source = load_pretrained(args.generator)
+    args.size, args.channels, args.width = source.arch.size, source.arch.channels, source.arch.width
+    args.z_dim, args.enc_width = source.arch.z_dim, source.arch.enc_width
+    logging.info("architecture from %s: %s", args.generator, source.arch)
+    held_before = (source.meta.get("data") or {}).get("holdout_images")
+    if held_before is not None and held_before != args.holdout:
+        logging.warning(
+            "%s held out %s images, this refit --holdout %d: it may train on images stage 1 never saw",
+            args.generator,
+            held_before,
+            args.holdout,
+        )
+    # keep the generator's stored bytes
+    args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(source.stored_dtype, "fp16")
+    return source
+
+
 def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["train.py", *(sys.argv[1:] if argv is None else argv)])
     args = parse_args(argv)
@@ -102,28 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     ctx = init_distributed(args.device)
     try:
         device = resolve_device(args.device, ctx.local_rank)
-        source = None
-        if args.model == "encoder":
-            if not args.generator:
-                raise ValueError("--model encoder refits a trained AE+GAN's encoder: pass --generator CHECKPOINT")
-            source = load_pretrained(args.generator)
-            args.size, args.channels, args.width = source.arch.size, source.arch.channels, source.arch.width
-            args.z_dim, args.enc_width = source.arch.z_dim, source.arch.enc_width
-            logging.info("architecture from %s: %s", args.generator, source.arch)
-            if args.batch_size < 2:
-                raise ValueError("--model encoder needs --batch-size 2 or more (its MMD compares codes within a batch)")
-            held_before = (source.meta.get("data") or {}).get("holdout_images")
-            if held_before is not None and held_before != args.holdout:
-                logging.warning(
-                    "%s held out %s images, this refit --holdout %d: it may train on images stage 1 never saw",
-                    args.generator,
-                    held_before,
-                    args.holdout,
-                )
-            # keep the generator's stored bytes
-            args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(source.stored_dtype, "fp16")
-        elif args.generator:
-            raise ValueError("--generator is for --model encoder only")
+        source = refit_source(args)
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in (32, 64):
             data = conform(data, 32 if data.size == 28 else 64, None)

@@ -38,8 +38,8 @@ import gan_demo.guided  # noqa: E402
 from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
-from gan_demo.latent import Directions, directions_path, exemplar_arithmetic, sample_codes  # noqa: E402
-from gan_demo.metrics import EDIT_TARGETS, KEEP_DEFAULT, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
+from gan_demo.latent import CONDITIONAL_KEEP, Directions, directions_path, exemplar_arithmetic, sample_codes  # noqa: E402
+from gan_demo.metrics import EDIT_TARGETS, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
 from gan_demo.studio import Studio  # noqa: E402
 
@@ -91,7 +91,7 @@ def edit_strength(args) -> dict:
     classifier = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
     directions = Directions.load(directions_path(model_path(args.checkpoint, "aegan-celeba64")))
     return {
-        attr: edit_success(model, classifier, directions, attr, strength=args.strength, keep=KEEP_DEFAULT)
+        attr: edit_success(model, classifier, directions, attr, strength=args.strength, keep=CONDITIONAL_KEEP)
         for attr in EDIT_TARGETS
     }
 
@@ -118,7 +118,7 @@ def guided(args) -> dict:
             out[name][attr] = {}
             for mode in ("conditional", "guided"):
                 edited = edited_codes(
-                    model, directions, attr, z, sign, keep=KEEP_DEFAULT, guide=guide if mode == "guided" else None
+                    model, directions, attr, z, sign, keep=CONDITIONAL_KEEP, guide=guide if mode == "guided" else None
                 )
                 out[name][attr][mode] = {
                     "shipped classifier": edit_report(model, guide, z, edited, attr),

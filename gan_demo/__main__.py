@@ -116,8 +116,7 @@ def cmd_edit(model: Pretrained, args) -> None:
                 ]
             )
         else:
-            d = directions.get(attr, args.method, keep=args.keep or [])
-            codes = z + strengths.view(-1, 1) * d * directions.separation[directions.index(attr)].abs()
+            codes = z + strengths.view(-1, 1) * directions.step(attr, args.method, args.keep or [])
         rows.append(model.generate(codes).cpu())
     if not rows:
         rows.append(model.generate(z).cpu())

@@ -56,10 +56,7 @@ def guided_edit(
         if name not in classifier.label_names:
             raise KeyError(f"{classifier.name} has no attribute {name!r}")
     z = z.detach().to(model.device, torch.float32)
-    start = z.clone()
-    for name, s in targets.items():
-        d = directions.get(name, method, keep=[k for k in keep if k != name])
-        start += s * directions.separation[directions.index(name)].abs() * d.to(z.device)
+    start = directions.shift(z, targets, method, keep)
     if not targets or steps <= 0:
         return start.cpu()
     columns = torch.tensor([classifier.label_names.index(name) for name in targets], device=z.device)

@@ -112,6 +112,10 @@ def linear_directions(codes: torch.Tensor, labels: torch.Tensor, steps: int = 20
     return F.normalize(w.detach().T, dim=1)
 
 
+# the attributes a conditional edit keeps, in the app and in `evaluate`'s edit metric
+CONDITIONAL_KEEP = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
+
+
 def conditional_direction(direction: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """Remove from `direction` its components along the `keep` directions (M, z_dim), so moving
     along it leaves those attributes' boundaries alone (InterFaceGAN's conditional manipulation)."""
@@ -143,6 +147,20 @@ class Directions:
         table = self.linear if method == "linear" else self.mean_difference
         direction = table[self.index(name)]
         return conditional_direction(direction, table[[self.index(k) for k in keep if k != name]])
+
+    def step(self, name: str, method: str = "linear", keep: list[str] = ()) -> torch.Tensor:
+        """One unit of edit strength: the (conditional) direction scaled by the attribute's separation."""
+        return self.separation[self.index(name)].abs() * self.get(name, method, keep)
+
+    def shift(
+        self, z: torch.Tensor, strengths: dict[str, float], method: str = "linear", keep: list[str] = ()
+    ) -> torch.Tensor:
+        """Codes z (N, z_dim) moved by strength x `step` for every attribute in `strengths`."""
+        moved = z.clone()
+        for name, strength in strengths.items():
+            if strength:
+                moved += strength * self.step(name, method, keep).to(z.device)
+        return moved
 
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)

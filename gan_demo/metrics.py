@@ -10,11 +10,10 @@ from .data import load_images, split_holdout, to_float
 from .guided import guided_edit
 from .images import to_uint8_hwc
 from .inversion import colorize, inpaint, luminance, project, psnr
-from .latent import Directions, directions_path, sample_codes
+from .latent import CONDITIONAL_KEEP, Directions, directions_path, sample_codes
 from .pretrained import Pretrained, load_pretrained
 
 EDIT_TARGETS = ["Smiling", "Eyeglasses", "Male", "Blond_Hair"]
-KEEP_DEFAULT = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
 
 
 @torch.no_grad()
@@ -97,8 +96,7 @@ def edited_codes(
     `guide` classifier is given."""
     keep = [k for k in keep if k != attribute and k in directions.names]
     if guide is None:
-        d = directions.get(attribute, "linear", keep=keep)
-        return z + sign.unsqueeze(1) * strength * directions.separation[directions.index(attribute)].abs() * d
+        return z + sign.unsqueeze(1) * strength * directions.step(attribute, keep=keep)
     edited = z.clone()
     for s in (-1.0, 1.0):
         rows = sign == s
@@ -233,8 +231,8 @@ def evaluate(model: Pretrained, args) -> dict:
         report["edits"] = {
             attr: {
                 "plain": edit_success(model, classifier, directions, attr),
-                "conditional": edit_success(model, classifier, directions, attr, keep=KEEP_DEFAULT),
-                "guided": edit_success(model, classifier, directions, attr, keep=KEEP_DEFAULT, guide=classifier),
+                "conditional": edit_success(model, classifier, directions, attr, keep=CONDITIONAL_KEEP),
+                "guided": edit_success(model, classifier, directions, attr, keep=CONDITIONAL_KEEP, guide=classifier),
             }
             for attr in EDIT_TARGETS
             if attr in directions.names

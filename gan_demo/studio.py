@@ -22,7 +22,16 @@ from .checkpoints import CheckpointError
 from .guided import guided_edit
 from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
-from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, lerp, sample_codes, slerp
+from .latent import (
+    CONDITIONAL_KEEP,
+    Directions,
+    directions_path,
+    exemplar_arithmetic,
+    interpolate,
+    lerp,
+    sample_codes,
+    slerp,
+)
 from .pretrained import Pretrained, find_checkpoints, load_pretrained
 
 log = logging.getLogger(__name__)
@@ -39,7 +48,6 @@ SLIDER_ATTRIBUTES = [
     "Heavy_Makeup",
     "Wearing_Hat",
 ]
-KEEP_WHEN_CONDITIONAL = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
 KEEP_FILES_S = 15 * 60
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
@@ -213,17 +221,13 @@ class Studio:
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()
         }
-        keep = [k for k in KEEP_WHEN_CONDITIONAL if k in directions.names] if conditional else []
+        keep = [k for k in CONDITIONAL_KEEP if k in directions.names] if conditional else []
         classifier = self.classifier_for(model) if guided else None
         if classifier is not None and classifier.label_kind == "attributes":
             with self.lock:  # an optimisation, queued like projection and inpainting
                 edited = guided_edit(model, classifier, directions, z, strengths, keep)
         else:
-            edited = z.clone()
-            for attr, strength in strengths.items():
-                if strength:
-                    d = directions.get(attr, keep=keep)
-                    edited = edited + strength * directions.separation[directions.index(attr)].abs() * d
+            edited = directions.shift(z, strengths, keep=keep)
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 

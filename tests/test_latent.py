@@ -61,6 +61,10 @@ def test_directions_recover_a_planted_attribute(tmp_path):
     assert float(d.separation[0]) > 1
     cond = d.get("A", keep=["B"])
     assert abs(float(cond @ d.linear[1])) < 1e-5 and abs(float(cond.norm()) - 1) < 1e-5
+    # an edit of strength s moves the code by s separations along the (conditional) direction
+    assert torch.allclose(d.step("A", keep=["B"]), d.separation[0].abs() * cond)
+    moved = d.shift(z[:3], {"A": 2.0, "B": -1.0, "Nothing": 0}, keep=["B"])
+    assert torch.allclose(moved, z[:3] + 2 * d.step("A", keep=["B"]) - d.step("B", keep=["B"]), atol=1e-6)
     path = d.save(tmp_path / "x.directions.safetensors")
     back = Directions.load(path)
     assert back.names == ["A", "B"] and torch.allclose(back.linear, d.linear)
