@@ -1,4 +1,5 @@
-"""Train a DCGAN, AE+GAN, plain AE, VAE or attribute classifier, or refit an AE+GAN's encoder.
+"""Train a DCGAN, AE+GAN, plain AE, VAE or attribute classifier, or fit an encoder to a trained
+generator (refit an AE+GAN's, or give a DCGAN one).
 
     python train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
     torchrun --nproc_per_node=2 train.py --model dcgan --data ../shared/data/celeba64 --out runs/faces
@@ -39,7 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--download", action="store_true", help="let torchvision download 'celeba' or 'mnist'")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument(
-        "--generator", help="--model encoder: the aegan checkpoint whose encoder to refit (its generator stays)"
+        "--generator",
+        help="--model encoder: the aegan checkpoint whose encoder to refit, or a dcgan one to give an encoder "
+        "(its generator stays; the result is an aegan checkpoint)",
     )
     p.add_argument("--name", help="checkpoint name (default: MODEL-DATAFOLDER)")
     length = p.add_mutually_exclusive_group()
@@ -103,7 +106,7 @@ def refit_source(args: argparse.Namespace) -> Pretrained | None:
             raise ValueError("--generator is for --model encoder only")
         return None
     if not args.generator:
-        raise ValueError("--model encoder refits a trained AE+GAN's encoder: pass --generator CHECKPOINT")
+        raise ValueError("--model encoder fits an encoder to a trained generator: pass --generator CHECKPOINT")
     if args.batch_size < 2:
         raise ValueError("--model encoder needs --batch-size 2 or more (its MMD compares codes within a batch)")
     source = load_pretrained(args.generator)
@@ -134,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in (32, 64):
             data = conform(data, 32 if data.size == 28 else 64, None)
-        name = args.name or (source.name if source else f"{args.model}-{Path(args.data.rstrip('/')).name}")
+        # an encoder fit yields an aegan checkpoint: a refit keeps its source's name
+        kind_name = "aegan" if source else args.model
+        name = args.name or (
+            source.name if source and source.kind == "aegan" else f"{kind_name}-{Path(args.data.rstrip('/')).name}"
+        )
         if (
             source
             and (Path(args.out) / name).resolve() == checkpoint_paths(args.generator)[0].with_suffix("").resolve()

@@ -351,14 +351,17 @@ class AttributeClassifier(Objective):
 
 
 class EncoderRefit(Objective):
-    """Refit a trained AE+GAN's encoder to its shipped generator, which stays frozen:
+    """Fit an encoder to a trained generator, which stays frozen:
 
         E: |G(E(x)) - x|^2 + prior_weight * MMD(E(x), z ~ N(0, I))
 
-    The AE+GAN trains E against the live G but ships G's EMA average, and its L1 + adversarial
-    objective is not the squared error that projection is judged by; this second stage fits E to
-    the generator users get. The MMD term keeps the codes distributed as the prior, where samples
-    and attribute directions live. The result loads as an AE+GAN with the same generator weights.
+    From an AE+GAN, E starts from its own encoder: the AE+GAN trains E against the live G but
+    ships G's EMA average, and its L1 + adversarial objective is not the squared error that
+    projection is judged by, so this second stage fits E to the generator users get. From a
+    DCGAN, E starts fresh: the GAN-then-encoder combination (Zhu et al. 2016, iGAN), whose
+    samples are the DCGAN's own. The MMD term keeps the codes distributed as the prior, where
+    samples and attribute directions live. The result loads as an AE+GAN with the source's
+    generator weights.
     """
 
     kind = "encoder"
@@ -366,9 +369,9 @@ class EncoderRefit(Objective):
 
     def __init__(self, *args, source: Pretrained, **kwargs):
         super().__init__(*args, **kwargs)
-        if source.kind != "aegan" or source.E is None:
+        if source.kind not in ("aegan", "dcgan"):
             raise ValueError(
-                f"{source.name}: --model encoder refits an aegan checkpoint's encoder, found a {source.kind}"
+                f"{source.name}: --model encoder fits an encoder to an aegan or dcgan generator, found a {source.kind}"
             )
         if source.arch != self.arch:
             raise ValueError(f"{source.name}: its architecture {source.arch} differs from this run's {self.arch}")
@@ -377,7 +380,8 @@ class EncoderRefit(Objective):
         self.G.load_state_dict(source.G.state_dict())
         self.G.eval().requires_grad_(False)  # inference statistics: the generator as shipped
         encoder = Encoder(self.arch)
-        encoder.load_state_dict(source.E.state_dict())
+        if source.E is not None:
+            encoder.load_state_dict(source.E.state_dict())
         self.add("E", encoder)
         self.add_optimizer("E", self.nets["E"].parameters(), self.hyper.lr)
 

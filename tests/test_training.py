@@ -251,6 +251,21 @@ def test_encoder_refit_keeps_the_generator_and_learns_to_invert_it(invertible, t
     assert (out / "samples" / "aegan-faces-0000025.png").exists()  # photos above their reconstructions
 
 
+def test_an_encoder_fitted_to_a_dcgan_makes_an_aegan_with_its_generator(tiny_models, tmp_path):
+    from gan_demo.pretrained import load_pretrained
+
+    source = tiny_models["dcgan"]
+    assert refit(source, tiny_models["data"], tmp_path, "--max-images", "32") == 0
+    dcgan, fitted = load_pretrained(source), load_pretrained(tmp_path / "aegan-faces")  # named for its kind
+    assert dcgan.E is None and fitted.kind == "aegan" and fitted.E is not None and fitted.arch == dcgan.arch
+    assert all(torch.equal(a, b) for a, b in zip(dcgan.G.state_dict().values(), fitted.G.state_dict().values()))
+    z = torch.randn(4, dcgan.arch.z_dim, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(dcgan.generate(z), fitted.generate(z))  # the DCGAN's samples, bit for bit
+    assert fitted.encode(fitted.generate(z)).shape == z.shape
+    generator_stage = fitted.meta["generator"]
+    assert generator_stage["checkpoint"] == "dcgan-faces" and "--model dcgan" in generator_stage["training"]["command"]
+
+
 def test_encoder_refit_resumes_to_the_same_weights(tiny_models, tmp_path):
     args = (tiny_models["aegan"], tiny_models["data"])
     assert refit(*args, tmp_path / "once", "--max-images", "64") == 0
@@ -270,8 +285,8 @@ def test_encoder_refit_errors(tiny_models, faces, tmp_path, capsys):
     data = ["--data", str(faces), "--out", str(tmp_path), "--max-images", "8"]
     assert run_train("--model", "encoder", *data) == 1
     assert "pass --generator CHECKPOINT" in capsys.readouterr().err
-    assert run_train("--model", "encoder", "--generator", str(tiny_models["dcgan"]), *data) == 1
-    assert "refits an aegan checkpoint's encoder, found a dcgan" in capsys.readouterr().err
+    assert run_train("--model", "encoder", "--generator", str(tiny_models["classifier"]), *data) == 1
+    assert "fits an encoder to an aegan or dcgan generator, found a classifier" in capsys.readouterr().err
     assert run_train("--model", "encoder", "--generator", str(tmp_path / "missing"), *data) == 1
     assert "missing.json: missing" in capsys.readouterr().err
     assert run_train("--model", "dcgan", "--generator", str(tiny_models["aegan"]), *data) == 1
