@@ -1,6 +1,7 @@
 """The model card's analyses beside `evaluate`'s metrics, each one command, printing JSON.
 
     python bench/card_analysis.py digits --data ../shared/data/mnist
+    python bench/card_analysis.py digit-edits
     python bench/card_analysis.py label-gap --data ../shared/data/celeba64
     python bench/card_analysis.py edit-strength --strength 2.5
     python bench/card_analysis.py projection-steps --n 20
@@ -10,7 +11,10 @@
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
 from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits, and for the
-reconstructions of 1,000 training digits. label-gap: per edited attribute, the mean absolute
+reconstructions of 1,000 training digits. digit-edits: both digit GANs' edits of 200 samples,
+plain and conditional: stroke thickness and slant at -/+ strength (the measured change, the share
+moved the right way, the share the classifier still reads as the same digit) and each digit
+identity at + strength (the share that becomes that digit). label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
 edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
 the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default), 200 and 400
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -36,11 +41,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_demo.guided  # noqa: E402
 from gan_demo.attributes import encode_all  # noqa: E402
-from gan_demo.data import load_images, split_holdout, to_float  # noqa: E402
+from gan_demo.data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
-from gan_demo.latent import CONDITIONAL_KEEP, Directions, directions_path, exemplar_arithmetic, sample_codes  # noqa: E402
+from gan_demo.latent import (  # noqa: E402
+    CONDITIONAL_KEEP,
+    Directions,
+    conditional_keep,
+    directions_path,
+    exemplar_arithmetic,
+    sample_codes,
+)
 from gan_demo.metrics import EDIT_TARGETS, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
+from gan_demo.strokes import STROKE_NAMES, stroke_measures  # noqa: E402
 from gan_demo.studio import Studio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +81,52 @@ def digits(args) -> dict:
         "gaussian_fitted_to_encoded_digits": confident(model.generate(fitted.sample((1000,)))),
         "reconstructions_of_1000_training_digits": confident(model.generate(codes[:1000])),
     }
+
+
+@torch.no_grad()
+def digit_edits(args) -> dict:
+    classifier = load_pretrained(model_path(args.classifier, "classifier-mnist"))
+    out = {}
+    for path in (
+        [Path(args.checkpoint)] if args.checkpoint else [model_path(None, n) for n in ("dcgan-mnist", "aegan-mnist")]
+    ):
+        model, directions = load_pretrained(path), Directions.load(directions_path(path))
+        z = sample_codes(200, model.arch.z_dim, seed=7)
+        before = model.generate(z)
+        digit, measures = classifier.probabilities(before).argmax(1), stroke_measures(to_uint8(before))
+        rows = {}
+        for mode in ("plain", "conditional"):
+            keep = partial(conditional_keep, directions.names) if mode == "conditional" else []
+            for j, attr in enumerate(STROKE_NAMES):
+                for strength in (-args.strength, args.strength):
+                    after = model.generate(directions.shift(z, {attr: strength}, keep=keep))
+                    change = stroke_measures(to_uint8(after))[:, j] - measures[:, j]
+                    rows[f"{mode} {attr} {strength:+g}"] = {
+                        "mean_change": round(float(change.mean()), 2),
+                        "moved_right_way": round(float((change * strength > 0).float().mean()), 3),
+                        "digit_kept": round(
+                            float((classifier.probabilities(after).argmax(1) == digit).float().mean()), 3
+                        ),
+                    }
+            reached = [
+                float(
+                    (
+                        classifier.probabilities(
+                            model.generate(directions.shift(z, {d: args.strength}, keep=keep))
+                        ).argmax(1)
+                        == int(d)
+                    )
+                    .float()
+                    .mean()
+                )
+                for d in DIGIT_NAMES
+            ]
+            rows[f"{mode} each digit {args.strength:+g}"] = {
+                "reached_mean": round(sum(reached) / 10, 3),
+                "reached_min": round(min(reached), 3),
+            }
+        out[path.name] = rows
+    return out
 
 
 def label_gap(args) -> dict:
@@ -174,7 +233,7 @@ def arithmetic(args) -> dict:
 
 def projection_steps(args) -> dict:
     model = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
-    _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
+    _, held = split_holdout(load_images(args.data, size=model.arch.size, channels=model.arch.channels), args.holdout)
     photos = to_float(held.images[: args.n])
     return {
         f"{steps}_steps_psnr_db": round(
@@ -188,7 +247,7 @@ def projection_steps(args) -> dict:
 def refit(args) -> dict:
     after = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
     before = load_pretrained(args.before)
-    _, held = split_holdout(load_images(args.data, size=64, channels=3), args.holdout)
+    _, held = split_holdout(load_images(args.data, size=after.arch.size, channels=after.arch.channels), args.holdout)
     photos = to_float(held.images[:100])
     out = {}
     for name, model in (("before", before), ("after", after)):
@@ -214,7 +273,16 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument(
         "analysis",
-        choices=["digits", "label-gap", "edit-strength", "projection-steps", "refit", "guided", "arithmetic"],
+        choices=[
+            "digits",
+            "digit-edits",
+            "label-gap",
+            "edit-strength",
+            "projection-steps",
+            "refit",
+            "guided",
+            "arithmetic",
+        ],
     )
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
     p.add_argument("--holdout", type=int, default=500)
@@ -235,6 +303,7 @@ def main() -> None:
         p.error("guided needs --judge CLASSIFIER (one trained apart from the shipped one)")
     run = {
         "digits": digits,
+        "digit-edits": digit_edits,
         "label-gap": label_gap,
         "edit-strength": edit_strength,
         "projection-steps": projection_steps,

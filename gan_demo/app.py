@@ -15,24 +15,17 @@ from PIL import Image
 
 from . import limits
 from .checkpoints import CheckpointError
+from .data import DIGIT_NAMES
 from .images import ImageInputError
 from .latent import sample_codes
+from .strokes import STROKE_NAMES
 from .studio import SLIDER_ATTRIBUTES, Studio, show
 
 MAX_FILE_SIZE = "10mb"
 MAX_DATA_URL = 15_000_000  # characters: a 10 MB file in base64
-FILTER_CHOICES = [
-    "Eyeglasses",
-    "Male",
-    "Smiling",
-    "Young",
-    "Blond_Hair",
-    "Black_Hair",
-    "Bald",
-    "Mustache",
-    "Wearing_Hat",
-    "Heavy_Makeup",
-]
+FIRST_EDITS = {"Smiling", "thickness"}  # start at 2, so the first click already shows an edit
+FACE_EQUATION = ("Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses")  # the paper's example
+DIGIT_EQUATION = ("8", "0", "1")
 
 
 try:  # on Hugging Face ZeroGPU Spaces, ask for a GPU per call; elsewhere run as is
@@ -159,6 +152,10 @@ def parse_filters(text: str) -> dict[str, bool]:
     return out
 
 
+def is_digits(attribute_names: list[str]) -> bool:
+    return set(DIGIT_NAMES) <= set(attribute_names)
+
+
 def build_app(studio: Studio) -> gr.Blocks:
     def handle(fn):
         return friendly(fn, studio.fresh_folder)
@@ -224,29 +221,31 @@ def build_app(studio: Studio) -> gr.Blocks:
             )
 
         with gr.Tab("Attributes"):
-            names = studio.directions[editable[0]].names if editable else SLIDER_ATTRIBUTES
+            edit_default = next((n for n in editable if "aegan" in n), editable[0] if editable else None)
+            names = studio.directions[edit_default].names if editable else SLIDER_ATTRIBUTES
+            # one slider per attribute any model has; a model's own show (faces or digit strokes)
+            known = {n for m in editable for n in studio.directions[m].names} or set(SLIDER_ATTRIBUTES)
+            slider_names = [attr for attr in [*SLIDER_ATTRIBUTES, *STROKE_NAMES] if attr in known]
             with gr.Row():
-                a_model = gr.Dropdown(
-                    editable,
-                    value=next((n for n in editable if "aegan" in n), editable[0] if editable else None),
-                    label="Model",
-                )
+                a_model = gr.Dropdown(editable, value=edit_default, label="Model")
                 a_seed = gr.Number(3, precision=0, minimum=0, label="Seed")
                 a_photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
                 with gr.Column(min_width=220):
                     a_conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
                     a_guided = gr.Checkbox(
-                        True, label="Guided: the attribute classifier holds every other attribute (about 0.4 s)"
+                        True,
+                        label="Guided: the attribute classifier holds every other attribute (about 0.4 s)",
+                        visible=studio.guided_available(edit_default),
                     )
-            if examples:
-                gr.Examples([[examples[2]]], [a_photo])
-            # Smiling starts at 2 so the first click already shows an edit
+            with gr.Column(visible=not is_digits(names)) as a_examples:  # the example photo is a face
+                if examples:
+                    gr.Examples([[examples[2]]], [a_photo])
             sliders = [
-                gr.Slider(*limits.STRENGTH, 2.0 if attr == "Smiling" else 0, step=0.25, label=attr)
-                for attr in SLIDER_ATTRIBUTES
-                if attr in names
+                gr.Slider(
+                    *limits.STRENGTH, 2.0 if attr in FIRST_EDITS else 0, step=0.25, label=attr, visible=attr in names
+                )
+                for attr in slider_names
             ]
-            slider_names = [attr for attr in SLIDER_ATTRIBUTES if attr in names]
             with gr.Row():
                 a_extra = gr.Dropdown(
                     names, value="Pale_Skin" if "Pale_Skin" in names else names[0], label="Any other attribute"
@@ -260,9 +259,23 @@ def build_app(studio: Studio) -> gr.Blocks:
                 a_probs_after = gr.Label(num_top_classes=6, label="Attributes after")
 
             def edit(model, seed, photo, conditional, guided, extra, extra_strength, *values):
-                strengths = dict(zip(slider_names, values))
+                own = studio.directions[model].names if model in studio.directions else []
+                strengths = {attr: v for attr, v in zip(slider_names, values) if attr in own}  # its sliders only
                 strengths[extra] = strengths.get(extra, 0) + extra_strength
                 return studio.edit(model, seed, photo, strengths, conditional, guided)
+
+            def show_model_controls(model):
+                """Sliders, the extra attribute's choices, the guided switch and the equation's
+                example sets for the chosen model: faces and digits have different attributes."""
+                own = studio.directions[model].names if model in studio.directions else []
+                digits = is_digits(own)
+                return (
+                    gr.update(visible=not digits),
+                    *(gr.update(visible=attr in own) for attr in slider_names),
+                    gr.update(choices=own, value=own[0] if digits else ("Pale_Skin" if "Pale_Skin" in own else own[0])),
+                    gr.update(visible=studio.guided_available(model)),
+                    *(gr.update(value=v) for v in (DIGIT_EQUATION if digits else FACE_EQUATION)),
+                )
 
             a_button.click(
                 handle(edit),
@@ -271,12 +284,13 @@ def build_app(studio: Studio) -> gr.Blocks:
                 api_name="edit",
             )
             gr.Markdown(
-                "### Equation builder: A − B + C\nEach set is the 3 samples the attribute classifier finds most clearly matching its filters (`-Name` means without)."
+                "### Equation builder: A − B + C\nEach set is the 3 samples the classifier finds most clearly matching its filters (`-Name` means without; digits: `7`, `-1`)."
             )
+            equation = DIGIT_EQUATION if is_digits(names) else FACE_EQUATION
             with gr.Row():
-                q_a = gr.Textbox("Male, Eyeglasses", label="A")
-                q_b = gr.Textbox("Male, -Eyeglasses", label="B")
-                q_c = gr.Textbox("-Male, -Eyeglasses", label="C")
+                q_a = gr.Textbox(equation[0], label="A")
+                q_b = gr.Textbox(equation[1], label="B")
+                q_c = gr.Textbox(equation[2], label="C")
                 q_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             q_button = gr.Button("Compute A − B + C", variant="primary")
             q_means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
@@ -290,6 +304,13 @@ def build_app(studio: Studio) -> gr.Blocks:
                 [a_model, q_a, q_b, q_c, q_seed],
                 [q_means, q_result],
                 api_name="equation",
+            )
+            a_model.change(
+                show_model_controls,
+                a_model,
+                [a_examples, *sliders, a_extra, a_guided, q_a, q_b, q_c],
+                api_name=False,
+                show_progress="hidden",
             )
 
         with gr.Tab("Inpainting"):

@@ -1,12 +1,14 @@
-"""Attribute directions for a trained model, from labelled photos (encoder) or labelled samples."""
+"""Attribute directions for a trained model, from labelled photos (encoder) or labelled samples.
+Digit models also get directions for stroke thickness and slant, measured on the same images."""
 
 from __future__ import annotations
 
 import torch
 
-from .data import load_images, split_holdout, to_float
+from .data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8
 from .latent import Directions, fit_directions, sample_codes
 from .pretrained import Pretrained
+from .strokes import STROKE_NAMES, stroke_labels
 
 
 @torch.no_grad()
@@ -26,13 +28,21 @@ def directions_from_photos(model: Pretrained, data: str, holdout: int) -> Direct
     train, _ = split_holdout(images, holdout)
     if train.labels is None:
         raise ValueError(f"{data}: directions from photos need attribute labels")
-    return fit_directions(
-        encode_all(model, train.images), train.labels, train.label_names, f"{len(train)} encoded photos of {data}"
-    )
+    labels, names = with_strokes(train.labels, train.label_names, train.images)
+    return fit_directions(encode_all(model, train.images), labels, names, f"{len(train)} encoded photos of {data}")
 
 
 def directions_from_classifier(model: Pretrained, classifier: Pretrained, n: int, seed: int = 12345) -> Directions:
     """Sample n codes, label the images with the classifier, and fit every attribute."""
     z = sample_codes(n, model.arch.z_dim, seed)
     probs = label_samples(model, classifier, z)
-    return fit_directions(z, probs, classifier.label_names, f"{n} samples labelled by {classifier.name}")
+    images = torch.cat([to_uint8(model.generate(part)).cpu() for part in z.split(256)])
+    labels, names = with_strokes(probs, classifier.label_names, images)
+    return fit_directions(z, labels, names, f"{n} samples labelled by {classifier.name}")
+
+
+def with_strokes(labels: torch.Tensor, names: list[str], images: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
+    """Digit labels gain the two measured stroke attributes; any other labels stay as they are."""
+    if list(names) != DIGIT_NAMES:
+        return labels, list(names)
+    return torch.cat([labels.float(), stroke_labels(images)], 1), [*names, *STROKE_NAMES]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import torch.nn.functional as F
 from safetensors.torch import save as st_save
 
 from .checkpoints import CheckpointError, atomic_write, read_safetensors
+from .data import DIGIT_NAMES
+from .strokes import STROKE_NAMES
 
 
 def sample_codes(n: int, z_dim: int, seed: int = 0, truncation: float = 1.0, method: str = "resample") -> torch.Tensor:
@@ -116,6 +119,17 @@ def linear_directions(codes: torch.Tensor, labels: torch.Tensor, steps: int = 20
 CONDITIONAL_KEEP = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
 
 
+def conditional_keep(names: list[str], edited: str) -> list[str]:
+    """What a conditional edit of `edited` holds, of the model's attribute `names`: on faces
+    CONDITIONAL_KEEP; on digits the digit while a stroke measure changes, and the stroke measures
+    while the digit changes (holding the other digits would block the change itself)."""
+    if edited in STROKE_NAMES:
+        return [n for n in DIGIT_NAMES if n in names]
+    if edited in DIGIT_NAMES:
+        return [n for n in STROKE_NAMES if n in names]
+    return [k for k in CONDITIONAL_KEEP if k in names]
+
+
 def conditional_direction(direction: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """Remove from `direction` its components along the `keep` directions (M, z_dim), so moving
     along it leaves those attributes' boundaries alone (InterFaceGAN's conditional manipulation)."""
@@ -153,13 +167,19 @@ class Directions:
         return self.separation[self.index(name)].abs() * self.get(name, method, keep)
 
     def shift(
-        self, z: torch.Tensor, strengths: dict[str, float], method: str = "linear", keep: list[str] = ()
+        self,
+        z: torch.Tensor,
+        strengths: dict[str, float],
+        method: str = "linear",
+        keep: list[str] | Callable[[str], list[str]] = (),
     ) -> torch.Tensor:
-        """Codes z (N, z_dim) moved by strength x `step` for every attribute in `strengths`."""
+        """Codes z (N, z_dim) moved by strength x `step` for every attribute in `strengths`;
+        `keep` is one list for every attribute, or a function of the attribute edited."""
         moved = z.clone()
         for name, strength in strengths.items():
             if strength:
-                moved += strength * self.step(name, method, keep).to(z.device)
+                kept = keep(name) if callable(keep) else keep
+                moved += strength * self.step(name, method, kept).to(z.device)
         return moved
 
     def save(self, path: str | os.PathLike) -> Path:

@@ -10,6 +10,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from .inversion import colorize, inpaint, luminance, project
 from .latent import (
     CONDITIONAL_KEEP,
     Directions,
+    conditional_keep,
     directions_path,
     exemplar_arithmetic,
     interpolate,
@@ -119,7 +121,12 @@ class Studio:
         ]
 
     def editable(self) -> list[str]:
-        return [n for n in self.generators(3) if n in self.directions]
+        return [n for n in self.generators() if n in self.directions]
+
+    def guided_available(self, name: str | None) -> bool:
+        """Whether edits of this model can be guided: it needs an attribute (not digit) classifier."""
+        classifier = self.classifier_for(self.models[name]) if name in self.models else None
+        return classifier is not None and classifier.label_kind == "attributes"
 
     def model(self, name: str) -> Pretrained:
         if name not in self.models or self.models[name].G is None:
@@ -221,12 +228,13 @@ class Studio:
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()
         }
-        keep = [k for k in CONDITIONAL_KEEP if k in directions.names] if conditional else []
-        classifier = self.classifier_for(model) if guided else None
-        if classifier is not None and classifier.label_kind == "attributes":
+        if guided and self.guided_available(name):
+            classifier = self.classifier_for(model)
+            keep = [k for k in CONDITIONAL_KEEP if k in directions.names] if conditional else []
             with self.lock:  # an optimisation, queued like projection and inpainting
                 edited = guided_edit(model, classifier, directions, z, strengths, keep)
-        else:
+        else:  # no attribute classifier (digits): the directions alone
+            keep = partial(conditional_keep, directions.names) if conditional else []
             edited = directions.shift(z, strengths, keep=keep)
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
@@ -239,6 +247,11 @@ class Studio:
             raise ValueError(f"exemplar filters need an attribute classifier for {name}")
         z = sample_codes(pool, model.arch.z_dim, limits.seed(seed))
         probs = classifier.probabilities(model.generate(z)).cpu()
+        unknown = [attr for attr in wanted if attr not in classifier.label_names]
+        if unknown:
+            raise ValueError(
+                f"{classifier.name} has no label {unknown[0]!r}; known: {', '.join(classifier.label_names)}"
+            )
         score = torch.zeros(pool)
         for attr, present in wanted.items():
             p = probs[:, classifier.label_names.index(attr)]
