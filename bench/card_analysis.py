@@ -12,7 +12,7 @@
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
 from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits, and for the
 reconstructions of 1,000 training digits. digit-edits: both digit GANs' edits of 200 samples,
-plain and conditional: stroke thickness and slant at -/+ strength (the measured change, the share
+plain, conditional and guided: stroke thickness and slant at -/+ strength (the measured change, the share
 moved the right way, the share the classifier still reads as the same digit) and each digit
 identity at + strength (the share that becomes that digit). label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import gan_demo.guided  # noqa: E402
 from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
+from gan_demo.guided import guided_edit  # noqa: E402
 from gan_demo.inversion import project, psnr  # noqa: E402
 from gan_demo.latent import (  # noqa: E402
     CONDITIONAL_KEEP,
@@ -86,47 +87,50 @@ def digits(args) -> dict:
 @torch.no_grad()
 def digit_edits(args) -> dict:
     classifier = load_pretrained(model_path(args.classifier, "classifier-mnist"))
+    shipped = [model_path(None, name) for name in ("dcgan-mnist", "aegan-mnist")]
     out = {}
-    for path in (
-        [Path(args.checkpoint)] if args.checkpoint else [model_path(None, n) for n in ("dcgan-mnist", "aegan-mnist")]
-    ):
+    for path in [Path(args.checkpoint)] if args.checkpoint else shipped:
         model, directions = load_pretrained(path), Directions.load(directions_path(path))
         z = sample_codes(200, model.arch.z_dim, seed=7)
         before = model.generate(z)
         digit, measures = classifier.probabilities(before).argmax(1), stroke_measures(to_uint8(before))
         rows = {}
-        for mode in ("plain", "conditional"):
-            keep = partial(conditional_keep, directions.names) if mode == "conditional" else []
+        for mode in ("plain", "conditional", "guided"):
             for j, attr in enumerate(STROKE_NAMES):
                 for strength in (-args.strength, args.strength):
-                    after = model.generate(directions.shift(z, {attr: strength}, keep=keep))
+                    after = edited_digits(model, classifier, directions, z, {attr: strength}, mode)
                     change = stroke_measures(to_uint8(after))[:, j] - measures[:, j]
                     rows[f"{mode} {attr} {strength:+g}"] = {
                         "mean_change": round(float(change.mean()), 2),
-                        "moved_right_way": round(float((change * strength > 0).float().mean()), 3),
-                        "digit_kept": round(
-                            float((classifier.probabilities(after).argmax(1) == digit).float().mean()), 3
-                        ),
+                        "moved_right_way": share(change * strength > 0),
+                        "digit_kept": share(classifier.probabilities(after).argmax(1) == digit),
                     }
             reached = [
-                float(
-                    (
-                        classifier.probabilities(
-                            model.generate(directions.shift(z, {d: args.strength}, keep=keep))
-                        ).argmax(1)
-                        == int(d)
-                    )
-                    .float()
-                    .mean()
+                share(
+                    classifier.probabilities(edited_digits(model, classifier, directions, z, {d: args.strength}, mode))
+                    .argmax(1)
+                    .eq(int(d))
                 )
                 for d in DIGIT_NAMES
             ]
             rows[f"{mode} each digit {args.strength:+g}"] = {
                 "reached_mean": round(sum(reached) / 10, 3),
-                "reached_min": round(min(reached), 3),
+                "reached_min": min(reached),
             }
         out[path.name] = rows
     return out
+
+
+def edited_digits(model, classifier, directions, z, strengths, mode) -> torch.Tensor:
+    """Images of codes z edited plainly, conditionally, or guided by the digit classifier (the app's default)."""
+    keep = partial(conditional_keep, directions.names) if mode != "plain" else []
+    if mode == "guided":
+        return model.generate(guided_edit(model, classifier, directions, z, strengths, keep))
+    return model.generate(directions.shift(z, strengths, keep=keep))
+
+
+def share(flags: torch.Tensor) -> float:
+    return round(float(flags.float().mean()), 3)
 
 
 def label_gap(args) -> dict:

@@ -41,7 +41,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="checkpoints/aegan-celeba64")
     p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--classifier", default="checkpoints/classifier-celeba64", help="guides the guided edit")
+    p.add_argument("--classifier", help="guides the guided edit (default: the shipped face or digit classifier)")
     args = p.parse_args()
     model = load_pretrained(args.checkpoint)
     size = model.arch.size
@@ -52,12 +52,15 @@ def main() -> None:
         "sample_16": lambda: model.generate(sample_codes(16, model.arch.z_dim, seed=0)),
         "interpolate_8": lambda: model.generate(interpolate(keys, 8)),
         "inpaint": lambda: inpaint(model, photo, hole),
-        "colorize": lambda: colorize(model, luminance(photo)),
         "project": lambda: project(model, photo),
     }
-    if directions_path(args.checkpoint).exists() and model.arch.channels == 3:  # no target in the issue
-        directions, guide = Directions.load(directions_path(args.checkpoint)), load_pretrained(args.classifier)
-        ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], {"Smiling": 2.0})
+    if model.arch.channels == 3:  # digits have no colour to restore
+        ops["colorize"] = lambda: colorize(model, luminance(photo))
+    if directions_path(args.checkpoint).exists():  # no target in the issue
+        faces = model.arch.channels == 3
+        guide = load_pretrained(args.classifier or f"checkpoints/classifier-{'celeba64' if faces else 'mnist'}")
+        directions, edit = Directions.load(directions_path(args.checkpoint)), {"Smiling" if faces else "thickness": 2.0}
+        ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], edit)
     result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}
     print(
         json.dumps(
@@ -66,7 +69,7 @@ def main() -> None:
                 "threads": torch.get_num_threads(),
                 "median_ms": result,
                 "target_ms": TARGETS_MS,
-                "all_within_target": all(result[k] < TARGETS_MS[k] for k in TARGETS_MS),
+                "all_within_target": all(result[k] < TARGETS_MS[k] for k in TARGETS_MS if k in result),
             }
         )
     )

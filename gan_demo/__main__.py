@@ -105,7 +105,8 @@ def cmd_edit(model: Pretrained, args) -> None:
     else:
         z = sample_codes(1, model.arch.z_dim, args.seed)
     rows = []
-    guide = load_pretrained(args.classifier, model.device) if args.guided else None
+    shipped_guide = f"checkpoints/classifier-{'celeba64' if model.arch.channels == 3 else 'mnist'}"
+    guide = load_pretrained(args.classifier or shipped_guide, model.device) if args.guided else None
     for attr in args.attribute or []:
         strengths = torch.linspace(-args.strength, args.strength, args.steps)
         if guide is not None:
@@ -255,9 +256,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument(
         "--guided",
         action="store_true",
-        help="correct each step with the attribute classifier so the other attributes keep their read-out",
+        help="correct each step with the classifier so the other attributes (digits: the digit) keep their read-out",
     )
-    c.add_argument("--classifier", default="checkpoints/classifier-celeba64", help="guides --guided edits")
+    c.add_argument(
+        "--classifier", help="guides --guided edits (default: checkpoints/classifier-celeba64, or -mnist for digits)"
+    )
     c.add_argument(
         "--arithmetic",
         nargs=3,

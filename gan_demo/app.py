@@ -156,6 +156,12 @@ def is_digits(attribute_names: list[str]) -> bool:
     return set(DIGIT_NAMES) <= set(attribute_names)
 
 
+def guided_label(digits: bool) -> str:
+    if digits:
+        return "Guided: the digit classifier holds the digit, or steers to the one asked for"
+    return "Guided: the attribute classifier holds every other attribute (about 0.4 s)"
+
+
 def build_app(studio: Studio) -> gr.Blocks:
     def handle(fn):
         return friendly(fn, studio.fresh_folder)
@@ -233,9 +239,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 with gr.Column(min_width=220):
                     a_conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
                     a_guided = gr.Checkbox(
-                        True,
-                        label="Guided: the attribute classifier holds every other attribute (about 0.4 s)",
-                        visible=studio.guided_available(edit_default),
+                        True, label=guided_label(is_digits(names)), visible=studio.guided_available(edit_default)
                     )
             with gr.Column(visible=not is_digits(names)) as a_examples:  # the example photo is a face
                 if examples:
@@ -273,7 +277,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                     gr.update(visible=not digits),
                     *(gr.update(visible=attr in own) for attr in slider_names),
                     gr.update(choices=own, value=own[0] if digits else ("Pale_Skin" if "Pale_Skin" in own else own[0])),
-                    gr.update(visible=studio.guided_available(model)),
+                    gr.update(visible=studio.guided_available(model), label=guided_label(digits)),
                     *(gr.update(value=v) for v in (DIGIT_EQUATION if digits else FACE_EQUATION)),
                 )
 

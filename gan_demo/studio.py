@@ -24,7 +24,6 @@ from .guided import guided_edit
 from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
 from .inversion import colorize, inpaint, luminance, project
 from .latent import (
-    CONDITIONAL_KEEP,
     Directions,
     conditional_keep,
     directions_path,
@@ -124,9 +123,8 @@ class Studio:
         return [n for n in self.generators() if n in self.directions]
 
     def guided_available(self, name: str | None) -> bool:
-        """Whether edits of this model can be guided: it needs an attribute (not digit) classifier."""
-        classifier = self.classifier_for(self.models[name]) if name in self.models else None
-        return classifier is not None and classifier.label_kind == "attributes"
+        """Whether edits of this model can be guided: a classifier reads its images."""
+        return name in self.models and self.classifier_for(self.models[name]) is not None
 
     def model(self, name: str) -> Pretrained:
         if name not in self.models or self.models[name].G is None:
@@ -228,13 +226,11 @@ class Studio:
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()
         }
+        keep = partial(conditional_keep, directions.names) if conditional else []
         if guided and self.guided_available(name):
-            classifier = self.classifier_for(model)
-            keep = [k for k in CONDITIONAL_KEEP if k in directions.names] if conditional else []
             with self.lock:  # an optimisation, queued like projection and inpainting
-                edited = guided_edit(model, classifier, directions, z, strengths, keep)
-        else:  # no attribute classifier (digits): the directions alone
-            keep = partial(conditional_keep, directions.names) if conditional else []
+                edited = guided_edit(model, self.classifier_for(model), directions, z, strengths, keep)
+        else:  # no classifier for this model: the directions alone
             edited = directions.shift(z, strengths, keep=keep)
         before, after = model.generate(z), model.generate(edited)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from gan_demo.data import DIGIT_NAMES
 from gan_demo.guided import guided_edit
 from gan_demo.latent import Directions, sample_codes
 from gan_demo.models import ArchConfig
@@ -108,9 +109,58 @@ def test_guided_edit_errors():
     clf.arch = ArchConfig(channels=3, size=64, width=8, z_dim=Z_DIM)
     with pytest.raises(ValueError, match="3x64x64 images, codes makes 1x32x32"):
         guided_edit(gen, clf, directions, z, {"Male": 1.0})
-    clf.label_kind = "classes"
-    with pytest.raises(ValueError, match="attribute classifier"):
-        guided_edit(gen, clf, directions, z, {"Male": 1.0})
+    with pytest.raises(ValueError, match="need a classifier, codes is a dcgan"):
+        guided_edit(gen, gen, directions, z, {"Male": 1.0})
+
+
+def digit_models():
+    """Ten digit logits read linearly off the code, and a stroke direction that also turns 5s into 3s."""
+    arch = ArchConfig(channels=1, size=32, width=8, z_dim=Z_DIM)
+    gen = Pretrained("codes", "dcgan", arch, {}, torch.device("cpu"), G=CodeImage())
+    readout = torch.randn(10, Z_DIM, generator=torch.Generator().manual_seed(0))
+    readout[:, 7] = 0  # a dimension no digit reads, as stroke width is, mostly
+
+    class DigitReadout(nn.Module):
+        def forward(self, x):
+            return 3.0 * x.flatten(1)[:, :Z_DIM] @ readout.T
+
+    clf = Pretrained(
+        "digits", "classifier", arch, {}, torch.device("cpu"), C=DigitReadout(), label_names=DIGIT_NAMES,
+        label_kind="classes",
+    )  # fmt: skip
+    # half along 5 -> 3, half along the unread dimension: holding the digit is possible
+    thickness = nn.functional.normalize(
+        nn.functional.normalize(readout[3] - readout[5], dim=0) + torch.eye(Z_DIM)[7], dim=0
+    )
+    table = torch.cat([nn.functional.normalize(readout - readout.mean(0), dim=1), thickness[None]])
+    return gen, clf, Directions([*DIGIT_NAMES, "thickness"], table, table.clone(), torch.full((11,), 1.0))
+
+
+def digits_of(clf, gen, z):
+    return clf.C(gen.G(z)).argmax(1)
+
+
+def test_guided_digit_edit_holds_the_digit_and_keeps_the_stroke_step():
+    gen, clf, directions = digit_models()
+    z = sample_codes(64, Z_DIM, seed=5)
+    before = digits_of(clf, gen, z)
+    plain = directions.shift(z, {"thickness": 2.0})
+    assert (digits_of(clf, gen, plain) != before).sum() >= 20  # the stroke step alone changes digits
+    guided = guided_edit(gen, clf, directions, z, {"thickness": 2.0}, steps=100)
+    # measured: 2 of 64 still change (codes on a boundary, where the correction's cost wins)
+    assert (digits_of(clf, gen, guided) != before).sum() <= 3
+    step = directions.get("thickness")
+    assert torch.allclose((guided - z) @ step, torch.full((64,), 2.0), atol=1e-4)  # the step stays whole
+
+
+def test_guided_digit_edit_reaches_or_leaves_a_digit():
+    gen, clf, directions = digit_models()
+    z = sample_codes(64, Z_DIM, seed=6)
+    assert (digits_of(clf, gen, guided_edit(gen, clf, directions, z, {"7": 2.0}, steps=100)) == 7).all()
+    sevens = z[digits_of(clf, gen, z) == 7]
+    assert len(sevens) > 0
+    left = guided_edit(gen, clf, directions, sevens, {"7": -2.0}, steps=100)
+    assert (digits_of(clf, gen, left) != 7).all()
 
 
 def test_studio_edit_without_a_classifier_falls_back_to_the_directions(tiny_models, tiny_directions, tmp_path):

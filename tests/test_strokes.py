@@ -74,7 +74,7 @@ def test_shift_takes_one_keep_list_per_attribute():
     assert (table[:10] @ d.step("thickness", keep=DIGIT_NAMES)).abs().max() < 1e-5
 
 
-def test_a_digit_model_gets_identity_and_stroke_directions_and_edits_without_a_guide(tmp_path, digits):
+def test_a_digit_model_gets_identity_and_stroke_directions_and_edits(tmp_path, digits):
     import train
     from gan_demo.attributes import directions_from_classifier, directions_from_photos
     from gan_demo.checkpoints import load_checkpoint, save_checkpoint
@@ -100,7 +100,8 @@ def test_a_digit_model_gets_identity_and_stroke_directions_and_edits_without_a_g
     assert directions_from_classifier(dcgan, classifier, 64).names == [*DIGIT_NAMES, *STROKE_NAMES]
 
     studio = Studio.load(str(tmp_path), torch.device("cpu"))
-    assert studio.editable() == ["aegan-digits"] and not studio.guided_available("aegan-digits")
-    before, after, read_before, _ = studio.edit("aegan-digits", 0, None, {"thickness": 3.0}, conditional=True)
-    assert np.abs(np.asarray(before, float) - np.asarray(after, float)).mean() > 0
-    assert set(read_before) == set(DIGIT_NAMES)  # the digit classifier's read-out
+    assert studio.editable() == ["aegan-digits"] and studio.guided_available("aegan-digits")
+    for guided in (False, True):  # the directions alone; then the digit classifier holding the digit
+        before, after, read_before, _ = studio.edit("aegan-digits", 0, None, {"thickness": 3.0}, True, guided)
+        assert np.abs(np.asarray(before, float) - np.asarray(after, float)).mean() > 0
+        assert set(read_before) == set(DIGIT_NAMES)  # the digit classifier's read-out
