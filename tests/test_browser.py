@@ -107,6 +107,29 @@ def test_attributes_tab(page, shots):
     page.screenshot(path=shots / "attributes.png", full_page=True)
 
 
+def test_attributes_tab_follows_the_model_from_faces_to_digits(page, shots):
+    panel = open_tab(page, "Attributes")
+
+    def pick(model):
+        panel.get_by_label("Model").first.click()
+        page.get_by_role("option", name=model, exact=True).click()
+        page.wait_for_timeout(1000)
+
+    def shown(slider):
+        return panel.get_by_role("slider", name=slider).first.is_visible()
+
+    pick("aegan-mnist")
+    assert shown("thickness") and shown("slant") and not shown("Smiling")
+    assert panel.get_by_text("Guided: the digit classifier holds the digit", exact=False).first.is_visible()
+    after = panel.locator("img[src*='gradio_api/file']").nth(1)
+    old = after.get_attribute("src")
+    panel.get_by_role("button", name="Apply").click()
+    page.wait_for_function("([el, old]) => el.src !== old && el.complete", arg=[after.element_handle(), old])
+    page.screenshot(path=shots / "attributes-digits.png", full_page=True)
+    pick("aegan-celeba64")  # and back: the faces' sliders return
+    assert shown("Smiling") and not shown("thickness")
+
+
 def test_inpainting_tab_with_a_painted_stroke(page, shots):
     panel = open_tab(page, "Inpainting")
     use_example(panel)
