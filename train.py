@@ -137,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in (32, 64):
             data = conform(data, 32 if data.size == 28 else 64, None)
-        # an encoder fit yields an aegan checkpoint: a refit keeps its source's name
-        kind_name = "aegan" if source else args.model
-        name = args.name or (
-            source.name if source and source.kind == "aegan" else f"{kind_name}-{Path(args.data.rstrip('/')).name}"
-        )
+        if args.name:
+            name = args.name
+        elif source and source.kind == "aegan":  # a refit keeps its checkpoint's name
+            name = source.name
+        else:  # an encoder fitted to a DCGAN makes an aegan checkpoint
+            name = f"{'aegan' if source else args.model}-{Path(args.data.rstrip('/')).name}"
         if (
             source
             and (Path(args.out) / name).resolve() == checkpoint_paths(args.generator)[0].with_suffix("").resolve()

@@ -1,7 +1,7 @@
 """The model card's analyses beside `evaluate`'s metrics, each one command, printing JSON.
 
     python bench/card_analysis.py digits --data ../shared/data/mnist
-    python bench/card_analysis.py digit-edits
+    python bench/card_analysis.py digit-edits --judge runs/clf-mnist-seed1/classifier-mnist
     python bench/card_analysis.py label-gap --data ../shared/data/celeba64
     python bench/card_analysis.py edit-strength --strength 2.5
     python bench/card_analysis.py projection-steps --n 20
@@ -14,7 +14,8 @@ from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits,
 reconstructions of 1,000 training digits. digit-edits: both digit GANs' edits of 200 samples,
 plain, conditional and guided: stroke thickness and slant at -/+ strength (the measured change, the share
 moved the right way, the share the classifier still reads as the same digit) and each digit
-identity at + strength (the share that becomes that digit). label-gap: per edited attribute, the mean absolute
+identity at + strength (the share that becomes that digit), read by classifier-mnist (the guide)
+and by --judge. label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
 edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
 the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default), 200 and 400
@@ -87,13 +88,17 @@ def digits(args) -> dict:
 @torch.no_grad()
 def digit_edits(args) -> dict:
     classifier = load_pretrained(model_path(args.classifier, "classifier-mnist"))
+    readers = {"": classifier}  # the guide reads its own result; --judge, trained apart, checks it
+    if args.judge:
+        readers["judge_"] = load_pretrained(args.judge)
     shipped = [model_path(None, name) for name in ("dcgan-mnist", "aegan-mnist")]
     out = {}
     for path in [Path(args.checkpoint)] if args.checkpoint else shipped:
         model, directions = load_pretrained(path), Directions.load(directions_path(path))
         z = sample_codes(200, model.arch.z_dim, seed=7)
         before = model.generate(z)
-        digit, measures = classifier.probabilities(before).argmax(1), stroke_measures(to_uint8(before))
+        digit = {key: reader.probabilities(before).argmax(1) for key, reader in readers.items()}
+        measures = stroke_measures(to_uint8(before))
         rows = {}
         for mode in ("plain", "conditional", "guided"):
             for j, attr in enumerate(STROKE_NAMES):
@@ -103,19 +108,19 @@ def digit_edits(args) -> dict:
                     rows[f"{mode} {attr} {strength:+g}"] = {
                         "mean_change": round(float(change.mean()), 2),
                         "moved_right_way": share(change * strength > 0),
-                        "digit_kept": share(classifier.probabilities(after).argmax(1) == digit),
+                        **{
+                            f"{key}digit_kept": share(reader.probabilities(after).argmax(1) == digit[key])
+                            for key, reader in readers.items()
+                        },
                     }
-            reached = [
-                share(
-                    classifier.probabilities(edited_digits(model, classifier, directions, z, {d: args.strength}, mode))
-                    .argmax(1)
-                    .eq(int(d))
-                )
-                for d in DIGIT_NAMES
-            ]
+            reached = {key: [] for key in readers}
+            for d in DIGIT_NAMES:
+                after = edited_digits(model, classifier, directions, z, {d: args.strength}, mode)
+                for key, reader in readers.items():
+                    reached[key].append(share(reader.probabilities(after).argmax(1) == int(d)))
             rows[f"{mode} each digit {args.strength:+g}"] = {
-                "reached_mean": round(sum(reached) / 10, 3),
-                "reached_min": min(reached),
+                **{f"{key}reached_mean": round(sum(r) / 10, 3) for key, r in reached.items()},
+                **{f"{key}reached_min": min(r) for key, r in reached.items()},
             }
         out[path.name] = rows
     return out
@@ -296,7 +301,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=20, help="projection-steps: held-out faces; arithmetic: seeds")
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
     p.add_argument("--grid", help="refit, guided: write the comparison grid PNG here")
-    p.add_argument("--judge", help="guided, arithmetic: a second attribute classifier, trained apart")
+    p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")
     p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.guided.HOLD_WEIGHT")
     p.add_argument("--k", type=int, default=3, help="arithmetic: exemplars per set")
     p.add_argument("--pool", type=int, default=128, help="arithmetic: samples each set is picked from (the app: 128)")

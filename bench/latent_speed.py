@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_demo.guided import guided_edit  # noqa: E402
 from gan_demo.inversion import colorize, inpaint, luminance, project  # noqa: E402
-from gan_demo.latent import Directions, directions_path, interpolate, sample_codes  # noqa: E402
+from gan_demo.latent import Directions, conditional_keep, directions_path, interpolate, sample_codes  # noqa: E402
 from gan_demo.metrics import centre_mask  # noqa: E402
 from gan_demo.pretrained import load_pretrained  # noqa: E402
 
@@ -60,7 +61,8 @@ def main() -> None:
         faces = model.arch.channels == 3
         guide = load_pretrained(args.classifier or f"checkpoints/classifier-{'celeba64' if faces else 'mnist'}")
         directions, edit = Directions.load(directions_path(args.checkpoint)), {"Smiling" if faces else "thickness": 2.0}
-        ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], edit)
+        keep = partial(conditional_keep, directions.names)  # as the app: conditional, then guided
+        ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], edit, keep)
     result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}
     print(
         json.dumps(

@@ -259,7 +259,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="correct each step with the classifier so the other attributes (digits: the digit) keep their read-out",
     )
     c.add_argument(
-        "--classifier", help="guides --guided edits (default: checkpoints/classifier-celeba64, or -mnist for digits)"
+        "--classifier",
+        help="guides --guided edits (default: checkpoints/classifier-celeba64, or -mnist for digits, "
+        "from the current folder)",
     )
     c.add_argument(
         "--arithmetic",

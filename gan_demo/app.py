@@ -229,7 +229,7 @@ def build_app(studio: Studio) -> gr.Blocks:
         with gr.Tab("Attributes"):
             edit_default = next((n for n in editable if "aegan" in n), editable[0] if editable else None)
             names = studio.directions[edit_default].names if editable else SLIDER_ATTRIBUTES
-            # one slider per attribute any model has; a model's own show (faces or digit strokes)
+            # one slider per attribute any model has; each model shows only its own (faces or digit strokes)
             known = {n for m in editable for n in studio.directions[m].names} or set(SLIDER_ATTRIBUTES)
             slider_names = [attr for attr in [*SLIDER_ATTRIBUTES, *STROKE_NAMES] if attr in known]
             with gr.Row():
@@ -268,17 +268,23 @@ def build_app(studio: Studio) -> gr.Blocks:
                 strengths[extra] = strengths.get(extra, 0) + extra_strength
                 return studio.edit(model, seed, photo, strengths, conditional, guided)
 
-            def show_model_controls(model):
+            def show_model_controls(model, extra, *equation):
                 """Sliders, the extra attribute's choices, the guided switch and the equation's
-                example sets for the chosen model: faces and digits have different attributes."""
+                sets for the chosen model: faces and digits have different attributes. What the
+                user chose or typed stays where the new model knows its names."""
                 own = studio.directions[model].names if model in studio.directions else []
                 digits = is_digits(own)
+                default_extra = "Pale_Skin" if "Pale_Skin" in own else (own[0] if own else None)
+                typed_fits = all(name in own for text in equation for name in parse_filters(text or ""))
                 return (
                     gr.update(visible=not digits),
                     *(gr.update(visible=attr in own) for attr in slider_names),
-                    gr.update(choices=own, value=own[0] if digits else ("Pale_Skin" if "Pale_Skin" in own else own[0])),
+                    gr.update(choices=own, value=extra if extra in own else default_extra),
                     gr.update(visible=studio.guided_available(model), label=guided_label(digits)),
-                    *(gr.update(value=v) for v in (DIGIT_EQUATION if digits else FACE_EQUATION)),
+                    *(
+                        gr.update() if typed_fits else gr.update(value=v)
+                        for v in (DIGIT_EQUATION if digits else FACE_EQUATION)
+                    ),
                 )
 
             a_button.click(
@@ -311,7 +317,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             )
             a_model.change(
                 show_model_controls,
-                a_model,
+                [a_model, a_extra, q_a, q_b, q_c],
                 [a_examples, *sliders, a_extra, a_guided, q_a, q_b, q_c],
                 api_name=False,
                 show_progress="hidden",

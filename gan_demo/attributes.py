@@ -35,9 +35,10 @@ def directions_from_photos(model: Pretrained, data: str, holdout: int) -> Direct
 def directions_from_classifier(model: Pretrained, classifier: Pretrained, n: int, seed: int = 12345) -> Directions:
     """Sample n codes, label the images with the classifier, and fit every attribute."""
     z = sample_codes(n, model.arch.z_dim, seed)
-    probs = label_samples(model, classifier, z)
-    images = torch.cat([to_uint8(model.generate(part)).cpu() for part in z.split(256)])
-    labels, names = with_strokes(probs, classifier.label_names, images)
+    labels, names = label_samples(model, classifier, z), list(classifier.label_names)
+    if names == DIGIT_NAMES:  # stroke measures need the images themselves
+        images = torch.cat([to_uint8(model.generate(part)).cpu() for part in z.split(256)])
+        labels, names = with_strokes(labels, names, images)
     return fit_directions(z, labels, names, f"{n} samples labelled by {classifier.name}")
 
 

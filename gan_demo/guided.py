@@ -58,8 +58,9 @@ def guided_edit(
     past sign(s) x |s| (strength 2 asks for a probability of at least 0.88, -2 for at most 0.12);
     every attribute not edited keeps its probability as far as the generator allows. A digit
     classifier: a digit edited with s > 0 becomes the digit (the strongest, if several), one
-    edited with s < 0 is left, any other digit is held; steps along attributes the classifier
-    does not read (stroke thickness, slant) stay as taken, the correction orthogonal to them."""
+    edited with s < 0 is left, any other digit is held; for attributes the classifier does not
+    read (stroke thickness, slant) the correction is orthogonal to their directions, so the
+    code's projection on each (its linear read-out) stays where the step put it."""
     check_pair(model, classifier)
     targets = {name: float(s) for name, s in strengths.items() if s}
     for name in targets:
@@ -75,7 +76,14 @@ def guided_edit(
     return _hold_digit(model, classifier, directions, z, start, targets, method, steps).cpu()
 
 
-def _hold_attributes(model, classifier, z, start, targets, steps) -> torch.Tensor:
+def _hold_attributes(
+    model: Pretrained,
+    classifier: Pretrained,
+    z: torch.Tensor,
+    start: torch.Tensor,
+    targets: dict[str, float],
+    steps: int,
+) -> torch.Tensor:
     columns = torch.tensor([classifier.label_names.index(name) for name in targets], device=z.device)
     sign = torch.tensor([1.0 if s > 0 else -1.0 for s in targets.values()], device=z.device)
     margin = torch.tensor([abs(s) for s in targets.values()], device=z.device)
@@ -93,15 +101,25 @@ def _hold_attributes(model, classifier, z, start, targets, steps) -> torch.Tenso
     return _descend(loss, start, steps)
 
 
-def _hold_digit(model, classifier, directions, z, start, targets, method, steps) -> torch.Tensor:
+def _hold_digit(
+    model: Pretrained,
+    classifier: Pretrained,
+    directions: Directions,
+    z: torch.Tensor,
+    start: torch.Tensor,
+    targets: dict[str, float],
+    method: str,
+    steps: int,
+) -> torch.Tensor:
     names = classifier.label_names
     with torch.no_grad():
-        digit = classifier.C(model.G(z)).float().argmax(1)
+        target_digit = classifier.C(model.G(z)).float().argmax(1)
     wanted = [n for n, s in targets.items() if n in names and s > 0]
     if wanted:
-        digit = torch.full_like(digit, names.index(max(wanted, key=targets.get)))
+        target_digit = torch.full_like(target_digit, names.index(max(wanted, key=targets.get)))
     away = [names.index(n) for n, s in targets.items() if n in names and s < 0]
-    held = ~torch.isin(digit, torch.tensor(away, dtype=digit.dtype, device=z.device))
+    # a code whose own digit is edited away has no digit to hold, only one to leave
+    hold_mask = ~torch.isin(target_digit, torch.tensor(away, dtype=target_digit.dtype, device=z.device))
     unread = [directions.get(n, method) for n in targets if n not in names]  # e.g. stroke thickness
     basis = torch.linalg.qr(torch.stack(unread).T.to(z.device))[0] if unread else None
 
@@ -111,7 +129,7 @@ def _hold_digit(model, classifier, directions, z, start, targets, method, steps)
     def loss(code):
         correction = orthogonal(code - start)
         log_p = classifier.C(model.G(start + correction)).float().log_softmax(1)
-        total = -(log_p.gather(1, digit[:, None]).squeeze(1) * held).sum()
+        total = -(log_p.gather(1, target_digit[:, None]).squeeze(1) * hold_mask).sum()
         if away:
             total = total - torch.log1p(-log_p[:, away].exp().clamp(max=1 - 1e-6)).sum()
         return total + STAY_WEIGHT * correction.pow(2).sum() / z.shape[1]

@@ -17,12 +17,14 @@ def stroke_measures(images: torch.Tensor) -> torch.Tensor:
     in degrees (positive: the top leans right).
 
     Thickness is 2 x ink area / contour length (a stroke of width w and length L >> w has area wL
-    and outline 2L); slant is the shear of the ink's second moments, atan(-mu11 / mu02), as in
+    and outline 2L; Morpho-MNIST's skeleton-based measure needs a thinning OpenCV's core lacks).
+    The contour runs through boundary pixels' centres, so wide strokes read a little thin (a
+    5-pixel bar: 4.4). Slant is the shear of the ink's second moments, atan(-mu11 / mu02), as in
     OpenCV's deskewing of digits. An image with no ink measures (0, 0)."""
     if images.ndim != 4 or images.shape[1] != 1 or images.dtype != torch.uint8:
         raise ValueError(f"stroke measures need (N, 1, S, S) uint8 digits, got {tuple(images.shape)} {images.dtype}")
     out = np.zeros((images.shape[0], 2), dtype=np.float32)
-    for i, image in enumerate(images[:, 0].numpy()):
+    for i, image in enumerate(images[:, 0].cpu().numpy()):
         ink = (image >= 128).astype(np.uint8)
         moments = cv2.moments(ink, binaryImage=True)
         if moments["m00"] == 0:

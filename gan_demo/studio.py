@@ -216,7 +216,8 @@ class Studio:
         self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = True
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation; `guided`
-        then corrects the step with the attribute classifier (gan_demo.guided), when one is loaded."""
+        then corrects the step with the model's classifier (gan_demo.guided: the face attributes',
+        or the digit one), when one is loaded."""
         model = self.model(name)
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
