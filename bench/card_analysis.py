@@ -113,6 +113,10 @@ def digit_edits(args) -> dict:
                             for key, reader in readers.items()
                         },
                     }
+                    if args.judge:  # where the two read the sample alike before the edit
+                        agreed = digit[""] == digit["judge_"]
+                        kept = readers["judge_"].probabilities(after).argmax(1) == digit["judge_"]
+                        rows[f"{mode} {attr} {strength:+g}"]["judge_digit_kept_where_both_agreed"] = share(kept[agreed])
             reached = {key: [] for key in readers}
             for d in DIGIT_NAMES:
                 after = edited_digits(model, classifier, directions, z, {d: args.strength}, mode)
