@@ -87,6 +87,8 @@ def digits(args) -> dict:
 
 @torch.no_grad()
 def digit_edits(args) -> dict:
+    if args.stay_weight is not None:
+        gan_demo.guided.STAY_WEIGHT = args.stay_weight
     classifier = load_pretrained(model_path(args.classifier, "classifier-mnist"))
     readers = {"": classifier}  # the guide reads its own result; --judge, trained apart, checks it
     if args.judge:
@@ -307,6 +309,7 @@ def main() -> None:
     p.add_argument("--grid", help="refit, guided: write the comparison grid PNG here")
     p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")
     p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.guided.HOLD_WEIGHT")
+    p.add_argument("--stay-weight", type=float, help="digit-edits: instead of gan_demo.guided.STAY_WEIGHT")
     p.add_argument("--k", type=int, default=3, help="arithmetic: exemplars per set")
     p.add_argument("--pool", type=int, default=128, help="arithmetic: samples each set is picked from (the app: 128)")
     args = p.parse_args()

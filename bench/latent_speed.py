@@ -23,7 +23,7 @@ from gan_demo.guided import guided_edit  # noqa: E402
 from gan_demo.inversion import colorize, inpaint, luminance, project  # noqa: E402
 from gan_demo.latent import Directions, conditional_keep, directions_path, interpolate, sample_codes  # noqa: E402
 from gan_demo.metrics import centre_mask  # noqa: E402
-from gan_demo.pretrained import load_pretrained  # noqa: E402
+from gan_demo.pretrained import load_pretrained, shipped_classifier  # noqa: E402
 
 TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
 
@@ -58,9 +58,9 @@ def main() -> None:
     if model.arch.channels == 3:  # digits have no colour to restore
         ops["colorize"] = lambda: colorize(model, luminance(photo))
     if directions_path(args.checkpoint).exists():  # no target in the issue
-        faces = model.arch.channels == 3
-        guide = load_pretrained(args.classifier or f"checkpoints/classifier-{'celeba64' if faces else 'mnist'}")
-        directions, edit = Directions.load(directions_path(args.checkpoint)), {"Smiling" if faces else "thickness": 2.0}
+        guide = load_pretrained(args.classifier or shipped_classifier(model))
+        edit = {"Smiling" if model.arch.channels == 3 else "thickness": 2.0}
+        directions = Directions.load(directions_path(args.checkpoint))
         keep = partial(conditional_keep, directions.names)  # as the app: conditional, then guided
         ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], edit, keep)
     result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}

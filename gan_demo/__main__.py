@@ -20,7 +20,7 @@ from .guided import guided_edit
 from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
 from .limits import bounded_int
-from .pretrained import Pretrained, load_pretrained
+from .pretrained import Pretrained, load_pretrained, shipped_classifier
 from .runtime import resolve_device
 
 
@@ -105,8 +105,7 @@ def cmd_edit(model: Pretrained, args) -> None:
     else:
         z = sample_codes(1, model.arch.z_dim, args.seed)
     rows = []
-    shipped_guide = f"checkpoints/classifier-{'celeba64' if model.arch.channels == 3 else 'mnist'}"
-    guide = load_pretrained(args.classifier or shipped_guide, model.device) if args.guided else None
+    guide = load_pretrained(args.classifier or shipped_classifier(model), model.device) if args.guided else None
     for attr in args.attribute or []:
         strengths = torch.linspace(-args.strength, args.strength, args.steps)
         if guide is not None:

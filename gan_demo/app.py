@@ -228,9 +228,9 @@ def build_app(studio: Studio) -> gr.Blocks:
 
         with gr.Tab("Attributes"):
             edit_default = next((n for n in editable if "aegan" in n), editable[0] if editable else None)
-            names = studio.directions[edit_default].names if editable else SLIDER_ATTRIBUTES
+            names = studio.attribute_names(edit_default) or SLIDER_ATTRIBUTES
             # one slider per attribute any model has; each model shows only its own (faces or digit strokes)
-            known = {n for m in editable for n in studio.directions[m].names} or set(SLIDER_ATTRIBUTES)
+            known = {n for m in editable for n in studio.attribute_names(m)} or set(SLIDER_ATTRIBUTES)
             slider_names = [attr for attr in [*SLIDER_ATTRIBUTES, *STROKE_NAMES] if attr in known]
             with gr.Row():
                 a_model = gr.Dropdown(editable, value=edit_default, label="Model")
@@ -263,7 +263,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 a_probs_after = gr.Label(num_top_classes=6, label="Attributes after")
 
             def edit(model, seed, photo, conditional, guided, extra, extra_strength, *values):
-                own = studio.directions[model].names if model in studio.directions else []
+                own = studio.attribute_names(model)
                 strengths = {attr: v for attr, v in zip(slider_names, values) if attr in own}  # its sliders only
                 strengths[extra] = strengths.get(extra, 0) + extra_strength
                 return studio.edit(model, seed, photo, strengths, conditional, guided)
@@ -272,7 +272,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 """Sliders, the extra attribute's choices, the guided switch and the equation's
                 sets for the chosen model: faces and digits have different attributes. What the
                 user chose or typed stays where the new model knows its names."""
-                own = studio.directions[model].names if model in studio.directions else []
+                own = studio.attribute_names(model)
                 digits = is_digits(own)
                 default_extra = "Pale_Skin" if "Pale_Skin" in own else (own[0] if own else None)
                 typed_fits = all(name in own for text in equation for name in parse_filters(text or ""))

@@ -23,7 +23,8 @@ GUIDED_LR = 0.05
 # Male edits at 0.11 drift as read by a second classifier, 40 at 0.10, 80 lost flips
 HOLD_WEIGHT = 40.0
 # digits: what the correction's squared size per code dimension costs against the digit's
-# cross-entropy (1 and 10 both kept every digit of 200; 10 kept more of the stroke change)
+# cross-entropy; 1 and 10 both keep every digit of 200, 10 keeps a little more of the stroke
+# change (bench/card_analysis.py digit-edits --stay-weight 1)
 STAY_WEIGHT = 10.0
 
 

@@ -116,3 +116,9 @@ def find_checkpoints(folder: str | os.PathLike) -> list[Path]:
     stems = {p.with_suffix("") for p in folder.glob("*.json")}
     stems |= {p.with_suffix("") for p in folder.glob("*.safetensors") if not p.name.endswith(SIDE_FILES)}
     return sorted(stems)
+
+
+def shipped_classifier(model: Pretrained) -> str:
+    """The repository's classifier for a model's images (faces or digits), relative to the working
+    folder: what guided edits use unless told otherwise."""
+    return f"checkpoints/classifier-{'celeba64' if model.arch.channels == 3 else 'mnist'}"

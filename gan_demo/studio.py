@@ -122,6 +122,10 @@ class Studio:
     def editable(self) -> list[str]:
         return [n for n in self.generators() if n in self.directions]
 
+    def attribute_names(self, name: str | None) -> list[str]:
+        """The attributes a model's directions file edits (none without one)."""
+        return self.directions[name].names if name in self.directions else []
+
     def guided_available(self, name: str | None) -> bool:
         """Whether edits of this model can be guided: a classifier reads its images."""
         return name in self.models and self.classifier_for(self.models[name]) is not None
