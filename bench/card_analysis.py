@@ -5,6 +5,7 @@
     python bench/card_analysis.py label-gap --data ../shared/data/celeba64
     python bench/card_analysis.py edit-strength --strength 2.5
     python bench/card_analysis.py projection-steps --n 20
+    python bench/card_analysis.py projection-edits --n 100 --grid checkpoints/cards/aegan-celeba64-detail.png
     python bench/card_analysis.py refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
     python bench/card_analysis.py arithmetic --n 100 --judge runs/clf-seed1/classifier-celeba64
     python bench/card_analysis.py guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
@@ -19,7 +20,11 @@ and by --judge. label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
 edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
 the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default), 200 and 400
-optimisation steps. refit: the AE+GAN's
+optimisation steps. projection-edits: the AE+GAN's projection of the first n held-out faces,
+by the code alone and with the bounded detail (gan_demo.inversion.DETAIL_BOUND, or
+--detail-bound): PSNR, and the conditional and guided edits of the four target attributes from
+each projection (towards the side the classifier says the reconstruction is not on); --grid: 8
+photos above, for each way, their projections and guided Eyeglasses edits. refit: the AE+GAN's
 encoder before and after `train.py --model encoder`: encoder-only PSNR on the first 100 held-out
 faces, how far the encoded codes are from N(0, I), and a grid of 8 held-out photos above both
 encoders' reconstructions. guided: both GANs' conditional and classifier-guided edits, read by
@@ -44,7 +49,7 @@ import gan_demo.guided  # noqa: E402
 from gan_demo.attributes import encode_all  # noqa: E402
 from gan_demo.data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
 from gan_demo.guided import guided_edit  # noqa: E402
-from gan_demo.inversion import project, psnr  # noqa: E402
+from gan_demo.inversion import DETAIL_BOUND, project, psnr  # noqa: E402
 from gan_demo.latent import (  # noqa: E402
     CONDITIONAL_KEEP,
     Directions,
@@ -280,6 +285,36 @@ def refit(args) -> dict:
     return out
 
 
+def projection_edits(args) -> dict:
+    model = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
+    classifier = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
+    directions = Directions.load(directions_path(model_path(args.checkpoint, "aegan-celeba64")))
+    _, held = split_holdout(load_images(args.data, size=model.arch.size, channels=model.arch.channels), args.holdout)
+    photos = to_float(held.images[: args.n])
+    out, rows = {}, [photos[:8]]
+    for bound in (0.0, DETAIL_BOUND if args.detail_bound is None else args.detail_bound):
+        fits = [project(model, x, detail_bound=bound) for x in photos.split(1)]
+        z = torch.cat([f.z for f in fits])
+        detail = torch.cat([f.detail for f in fits]) if bound > 0 else None
+        report = {"psnr_db": round(sum(psnr(f.image, x) for f, x in zip(fits, photos.split(1))) / args.n, 2)}
+        with torch.no_grad():
+            probs = classifier.probabilities(model.generate(z, detail)).cpu()
+        for attr in EDIT_TARGETS:
+            sign = torch.where(probs[:, classifier.label_names.index(attr)] > 0.5, -1.0, 1.0)
+            report[attr] = {}
+            for mode, guide in (("conditional", None), ("guided", classifier)):
+                edited = edited_codes(model, directions, attr, z, sign, args.strength, CONDITIONAL_KEEP, guide, detail)
+                report[attr][mode] = edit_report(model, classifier, z, edited, attr, detail)
+                if attr == "Eyeglasses" and mode == "guided":
+                    glasses = model.generate(edited[:8], None if detail is None else detail[:8])
+        rows += [torch.cat([f.image for f in fits[:8]]), glasses]
+        out[f"detail_bound_{bound}"] = report
+    if args.grid:
+        save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), args.grid, nrow=8)
+        out["grid"] = args.grid
+    return out
+
+
 def model_path(given: str | None, default: str) -> Path:
     return Path(given) if given else ROOT / "checkpoints" / default
 
@@ -294,6 +329,7 @@ def main() -> None:
             "label-gap",
             "edit-strength",
             "projection-steps",
+            "projection-edits",
             "refit",
             "guided",
             "arithmetic",
@@ -304,9 +340,10 @@ def main() -> None:
     p.add_argument("--checkpoint", help="default: the shipped model the analysis is about")
     p.add_argument("--classifier")
     p.add_argument("--strength", type=float, default=2.0)
-    p.add_argument("--n", type=int, default=20, help="projection-steps: held-out faces; arithmetic: seeds")
+    p.add_argument("--n", type=int, default=20, help="projection-steps, -edits: held-out faces; arithmetic: seeds")
+    p.add_argument("--detail-bound", type=float, help="projection-edits: instead of gan_demo.inversion.DETAIL_BOUND")
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
-    p.add_argument("--grid", help="refit, guided: write the comparison grid PNG here")
+    p.add_argument("--grid", help="refit, guided, projection-edits: write the comparison grid PNG here")
     p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")
     p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.guided.HOLD_WEIGHT")
     p.add_argument("--stay-weight", type=float, help="digit-edits: instead of gan_demo.guided.STAY_WEIGHT")
@@ -323,6 +360,7 @@ def main() -> None:
         "label-gap": label_gap,
         "edit-strength": edit_strength,
         "projection-steps": projection_steps,
+        "projection-edits": projection_edits,
         "refit": refit,
         "guided": guided,
         "arithmetic": arithmetic,

@@ -53,7 +53,8 @@ def main() -> None:
         "sample_16": lambda: model.generate(sample_codes(16, model.arch.z_dim, seed=0)),
         "interpolate_8": lambda: model.generate(interpolate(keys, 8)),
         "inpaint": lambda: inpaint(model, photo, hole),
-        "project": lambda: project(model, photo),
+        "project": lambda: project(model, photo),  # code plus bounded detail, the default
+        "project_code_only": lambda: project(model, photo, detail_bound=0.0),
     }
     if model.arch.channels == 3:  # digits have no colour to restore
         ops["colorize"] = lambda: colorize(model, luminance(photo))

@@ -18,7 +18,8 @@ from .checkpoints import CheckpointError
 from .data import IMAGE_SUFFIXES
 from .guided import guided_edit
 from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
-from .latent import Directions, directions_path, exemplar_arithmetic, interpolate, sample_codes
+from .inversion import DETAIL_BOUND, blank_detail, project_code
+from .latent import Directions, directions_path, exemplar_arithmetic, interpolate_with_detail, sample_codes
 from .limits import bounded_int
 from .pretrained import Pretrained, load_pretrained, shipped_classifier
 from .runtime import resolve_device
@@ -69,18 +70,17 @@ def cmd_sample(model: Pretrained, args) -> None:
         grid(images, out / f"grid-{args.seed}.png")
 
 
-def codes_for(model: Pretrained, spec: str) -> torch.Tensor:
-    """'seed:N' -> a sampled code; a file path -> the photo's projected code."""
+def codes_for(model: Pretrained, spec: str, detail_bound: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """'seed:N' -> a sampled code; a file path -> the photo's projected code; each with its detail."""
     if spec.startswith("seed:"):
-        return sample_codes(1, model.arch.z_dim, int(spec[5:]))
-    from .inversion import project
-
-    return project(model, load_photo(spec, model.arch.size, model.arch.channels)).z
+        return sample_codes(1, model.arch.z_dim, int(spec[5:])), blank_detail(model)
+    return project_code(model, load_photo(spec, model.arch.size, model.arch.channels), detail_bound)
 
 
 def cmd_interpolate(model: Pretrained, args) -> None:
-    keys = torch.cat([codes_for(model, s) for s in args.keyframes])
-    frames = model.generate(interpolate(keys, args.frames, args.method)).cpu()
+    codes, details = zip(*(codes_for(model, s, args.detail_bound) for s in args.keyframes))
+    path = interpolate_with_detail(torch.cat(codes), torch.cat(details), args.frames, args.method)
+    frames = model.generate(*path).cpu()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     grid(frames, out / "frames.png", nrow=args.frames)
@@ -97,13 +97,11 @@ def cmd_edit(model: Pretrained, args) -> None:
     out = Path(args.out)
     if args.arithmetic:
         pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
-        z = exemplar_arithmetic(*pools)
+        z, detail = exemplar_arithmetic(*pools), blank_detail(model)
     elif args.image:
-        from .inversion import project
-
-        z = project(model, load_photo(args.image, model.arch.size, model.arch.channels)).z
+        z, detail = project_code(model, load_photo(args.image, model.arch.size, model.arch.channels), args.detail_bound)
     else:
-        z = sample_codes(1, model.arch.z_dim, args.seed)
+        z, detail = codes_for(model, f"seed:{args.seed}", 0.0)
     rows = []
     guide = load_pretrained(args.classifier or shipped_classifier(model), model.device) if args.guided else None
     for attr in args.attribute or []:
@@ -111,15 +109,17 @@ def cmd_edit(model: Pretrained, args) -> None:
         if guide is not None:
             codes = torch.cat(
                 [
-                    guided_edit(model, guide, directions, z, {attr: float(s)}, args.keep or [], args.method)
+                    guided_edit(
+                        model, guide, directions, z, {attr: float(s)}, args.keep or [], args.method, detail=detail
+                    )
                     for s in strengths
                 ]
             )
         else:
             codes = z + strengths.view(-1, 1) * directions.step(attr, args.method, args.keep or [])
-        rows.append(model.generate(codes).cpu())
+        rows.append(model.generate(codes, detail.expand(len(codes), -1, -1, -1)).cpu())
     if not rows:
-        rows.append(model.generate(z).cpu())
+        rows.append(model.generate(z, detail).cpu())
     out.mkdir(parents=True, exist_ok=True)
     grid(torch.cat(rows), out / "edit.png", nrow=rows[0].shape[0])
 
@@ -150,7 +150,7 @@ def cmd_project(model: Pretrained, args) -> None:
     from .inversion import project, psnr
 
     def run(photo, original, path, rel):
-        fit = project(model, photo, steps=args.steps, candidates=args.candidates)
+        fit = project(model, photo, steps=args.steps, candidates=args.candidates, detail_bound=args.detail_bound)
         print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
         return fit.image
 
@@ -214,7 +214,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    def command(name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False):
+    def command(
+        name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False, projects: bool = False
+    ):
         c = sub.add_parser(name, help=help)
         c.add_argument("--checkpoint", required=True, help="checkpoints/NAME (or NAME.safetensors / NAME.json)")
         c.add_argument("--device", default="auto")
@@ -228,18 +230,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             c.add_argument(
                 "--candidates", type=int, help="starting codes optimised together (default 1 with an encoder, else 4)"
             )
+        if projects:
+            c.add_argument(
+                "--detail-bound",
+                type=float,
+                default=DETAIL_BOUND,
+                help="how far a projected photo's detail may move the generator's first feature map (0: the code alone)",
+            )
         return c
 
     c = command("sample", "N images from a seed")
     c.add_argument("--n", type=int, default=16)
     c.add_argument("--truncation", type=float, default=1.0)
     c.add_argument("--grid", action="store_true", help="also write a contact sheet")
-    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4")
+    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4", projects=True)
     c.add_argument("--keyframes", nargs="+", default=["seed:0", "seed:1"])
     c.add_argument("--frames", type=int, default=8)
     c.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
     c.add_argument("--fps", type=int, default=8)
-    c = command("edit", "attribute sliders or exemplar arithmetic")
+    c = command("edit", "attribute sliders or exemplar arithmetic", projects=True)
     c.add_argument("--attribute", action="append", help="e.g. Smiling (repeatable)")
     c.add_argument("--keep", nargs="*", help="attributes to hold fixed (conditional direction)")
     c.add_argument(
@@ -270,7 +279,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="mean(A) - mean(B) + mean(C) of sampled exemplar sets",
     )
     c.add_argument("--exemplars", type=int, default=3)
-    command("project", "photo -> code -> reconstruction", image=True, optimise=True)
+    command("project", "photo -> code -> reconstruction", image=True, optimise=True, projects=True)
     c = command("inpaint", "fill the white pixels of --mask", image=True, optimise=True)
     c.add_argument(
         "--mask", required=True, help="a PNG of the photo's size (white = fill), or a folder matched by name"

@@ -50,8 +50,10 @@ def guided_edit(
     keep: list[str] | Callable[[str], list[str]] = (),
     method: str = "linear",
     steps: int = GUIDED_STEPS,
+    detail: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Edited codes (N, z_dim) for codes z (N, z_dim), starting from the step along the
+    """Edited codes (N, z_dim) for codes z (N, z_dim) (projected photos' `detail` kept in every
+    image the classifier reads), starting from the step along the
     directions (`method`), with the `keep` attributes' directions projected out (conditional;
     a list, or a function of the attribute edited as `Directions.shift` takes).
 
@@ -69,12 +71,14 @@ def guided_edit(
         if classifier.label_kind == "attributes" and name not in classifier.label_names:
             raise KeyError(f"{classifier.name} has no attribute {name!r}")
     z = z.detach().to(model.device, torch.float32)
+    if detail is not None:
+        detail = detail.detach().to(model.device, torch.float32)
     start = directions.shift(z, targets, method, keep)  # unknown keep names fail here
     if not targets or steps <= 0:
         return start.cpu()
     if classifier.label_kind == "attributes":
-        return _hold_attributes(model, classifier, z, start, targets, steps).cpu()
-    return _hold_digit(model, classifier, directions, z, start, targets, method, steps).cpu()
+        return _hold_attributes(model, classifier, z, start, targets, steps, detail).cpu()
+    return _hold_digit(model, classifier, directions, z, start, targets, method, steps, detail).cpu()
 
 
 def _hold_attributes(
@@ -84,6 +88,7 @@ def _hold_attributes(
     start: torch.Tensor,
     targets: dict[str, float],
     steps: int,
+    detail: torch.Tensor | None,
 ) -> torch.Tensor:
     columns = torch.tensor([classifier.label_names.index(name) for name in targets], device=z.device)
     sign = torch.tensor([1.0 if s > 0 else -1.0 for s in targets.values()], device=z.device)
@@ -91,10 +96,10 @@ def _hold_attributes(
     held = torch.ones(len(classifier.label_names), dtype=torch.bool, device=z.device)
     held[columns] = False
     with torch.no_grad():
-        probs_before = classifier.C(model.G(z)).float().sigmoid()
+        probs_before = classifier.C(model.G(z, detail)).float().sigmoid()
 
     def loss(code):
-        logits = classifier.C(model.G(code)).float()
+        logits = classifier.C(model.G(code, detail)).float()
         target_loss = F.softplus(margin - sign * logits[:, columns]).sum(1)
         drift = (logits.sigmoid() - probs_before)[:, held].abs().mean(1) if held.any() else 0.0
         return (target_loss + HOLD_WEIGHT * drift).sum()
@@ -111,10 +116,11 @@ def _hold_digit(
     targets: dict[str, float],
     method: str,
     steps: int,
+    detail: torch.Tensor | None,
 ) -> torch.Tensor:
     names = classifier.label_names
     with torch.no_grad():
-        target_digit = classifier.C(model.G(z)).float().argmax(1)
+        target_digit = classifier.C(model.G(z, detail)).float().argmax(1)
     wanted = [n for n, s in targets.items() if n in names and s > 0]
     if wanted:
         target_digit = torch.full_like(target_digit, names.index(max(wanted, key=targets.get)))
@@ -129,7 +135,7 @@ def _hold_digit(
 
     def loss(code):
         correction = orthogonal(code - start)
-        log_p = classifier.C(model.G(start + correction)).float().log_softmax(1)
+        log_p = classifier.C(model.G(start + correction, detail)).float().log_softmax(1)
         total = -(log_p.gather(1, target_digit[:, None]).squeeze(1) * hold_mask).sum()
         if away:
             total = total - torch.log1p(-log_p[:, away].exp().clamp(max=1 - 1e-6)).sum()

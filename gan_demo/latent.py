@@ -83,6 +83,15 @@ def interpolate(keyframes: torch.Tensor, n_frames: int, method: str = "slerp") -
     return torch.cat([step(keyframes[s], keyframes[s + 1], f.view(1)) for s, f in zip(segment.tolist(), frac)])
 
 
+def interpolate_with_detail(
+    keyframes: torch.Tensor, details: torch.Tensor, n_frames: int, method: str = "slerp"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`interpolate` for projected photos: the codes by `method`, their details (K, ...) (see
+    gan_demo.inversion) linearly at the same positions."""
+    codes = interpolate(keyframes, n_frames, method)
+    return codes, interpolate(details.flatten(1), n_frames, "lerp").view(n_frames, *details.shape[1:])
+
+
 # -- attribute directions -----------------------------------------------------------------------------
 
 

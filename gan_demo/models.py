@@ -64,8 +64,14 @@ def init_dcgan_weights(module: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+HEAD_LAYERS = 3  # the first block (conv, BN, ReLU): its 4x4 feature map is where a photo's detail is added
+
+
 class Generator(nn.Module):
-    """z (N, z_dim) -> image (N, C, S, S) in [-1, 1]: fractionally strided convs, BN, ReLU, tanh."""
+    """z (N, z_dim) -> image (N, C, S, S) in [-1, 1]: fractionally strided convs, BN, ReLU, tanh.
+
+    `detail` (N, width x 2^(stages-1), 4, 4), when given, is added to the first block's output:
+    a projected photo's residual that its code alone cannot express (gan_demo.inversion)."""
 
     def __init__(self, cfg: ArchConfig):
         super().__init__()
@@ -87,8 +93,14 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
         init_dcgan_weights(self)
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z.view(z.shape[0], -1, 1, 1))
+    def forward(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
+        if detail is None:
+            return self.net(z.view(z.shape[0], -1, 1, 1))
+        return self.net[HEAD_LAYERS:](self.net[:HEAD_LAYERS](z.view(z.shape[0], -1, 1, 1)) + detail)
+
+    def detail_shape(self) -> tuple[int, int, int]:
+        """The shape of one image's detail: the first block's output."""
+        return (self.net[0].out_channels, 4, 4)
 
 
 def conv_trunk(cfg: ArchConfig, width: int) -> tuple[nn.Sequential, int]:

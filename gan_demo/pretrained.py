@@ -38,9 +38,12 @@ class Pretrained:
         return self.E is not None
 
     @torch.no_grad()
-    def generate(self, z: torch.Tensor) -> torch.Tensor:
-        """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]."""
-        return self.G(z.to(self.device, torch.float32)).float()
+    def generate(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
+        """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]; `detail` is a projected photo's
+        residual (models.Generator), kept through edits and morphs of that photo."""
+        if detail is not None:
+            detail = detail.to(self.device, torch.float32)
+        return self.G(z.to(self.device, torch.float32), detail).float()
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:

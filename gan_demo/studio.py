@@ -22,13 +22,13 @@ from . import limits
 from .checkpoints import CheckpointError
 from .guided import guided_edit
 from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
-from .inversion import colorize, inpaint, luminance, project
+from .inversion import blank_detail, colorize, inpaint, luminance, project_code
 from .latent import (
     Directions,
     conditional_keep,
     directions_path,
     exemplar_arithmetic,
-    interpolate,
+    interpolate_with_detail,
     lerp,
     sample_codes,
     slerp,
@@ -149,12 +149,13 @@ class Studio:
     def photo(self, model: Pretrained, upload) -> torch.Tensor:
         return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
 
-    def code(self, model: Pretrained, seed: int, upload=None) -> torch.Tensor:
-        """A seed's code, or an uploaded photo's projected code."""
+    def code(self, model: Pretrained, seed: int, upload=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """A seed's code, or an uploaded photo's projected code; with the photo's detail (zeros
+        for a seed), which edits and morphs keep so the photo still looks like itself."""
         if upload is not None:
             with self.lock:
-                return project(model, self.photo(model, upload)).z
-        return sample_codes(1, model.arch.z_dim, limits.seed(seed))
+                return project_code(model, self.photo(model, upload))
+        return sample_codes(1, model.arch.z_dim, limits.seed(seed)), blank_detail(model)
 
     # -- operations -----------------------------------------------------------------------------------
     def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
@@ -176,9 +177,10 @@ class Studio:
     ) -> tuple[list[Image.Image], str, str]:
         model = self.model(name)
         frames = limits.bounded_int(frames, "frames", *limits.FRAMES)
-        keys = torch.cat([self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)])
-        images = model.generate(interpolate(keys, frames, method))
+        (za, da), (zb, db) = self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)
+        images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), torch.cat([da, db]), frames, method))
         folder = Path(out_dir) if out_dir else self.fresh_folder()
+        folder.mkdir(parents=True, exist_ok=True)
         return (
             show(images),
             str(save_frames(images, folder / "morph.gif")),
@@ -226,7 +228,7 @@ class Studio:
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
         directions = self.directions[name]
-        z = self.code(model, seed, upload)
+        z, detail = self.code(model, seed, upload)
         strengths = {
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()
@@ -234,10 +236,10 @@ class Studio:
         keep = partial(conditional_keep, directions.names) if conditional else []
         if guided and self.guided_available(name):
             with self.lock:  # an optimisation, queued like projection and inpainting
-                edited = guided_edit(model, self.classifier_for(model), directions, z, strengths, keep)
+                edited = guided_edit(model, self.classifier_for(model), directions, z, strengths, keep, detail=detail)
         else:  # no classifier for this model: the directions alone
             edited = directions.shift(z, strengths, keep=keep)
-        before, after = model.generate(z), model.generate(edited)
+        before, after = model.generate(z, detail), model.generate(edited, detail)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
     def exemplars(self, name: str, wanted: dict[str, bool], k: int = 3, pool: int = 128, seed: int = 0) -> torch.Tensor:

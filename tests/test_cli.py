@@ -131,7 +131,7 @@ def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):
     assert 0 <= report["edits"]["Male"]["conditional"]["flip_rate"] <= 1
     assert 0 <= report["edits"]["Male"]["guided"]["other_attributes_mean_abs_change"] <= 1
     assert report["held_out_images"] == 16 and report["sample_fid_classifier_features"] >= 0
-    assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised"}
+    assert set(report["projection_psnr_db"]) == {"encoder_only", "optimised_code_only", "optimised"}
 
     assert main([*args, "--metrics", "inpainting", "--fit-n", "3"]) == 0
     inpainting = json.loads(capsys.readouterr().out)["inpainting"]

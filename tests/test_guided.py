@@ -23,7 +23,8 @@ NAMES = ["Male", "Wearing_Lipstick", "Smiling"]
 class CodeImage(nn.Module):
     """z -> a 1x32x32 image holding z in its first pixels."""
 
-    def forward(self, z):
+    def forward(self, z, detail=None):
+        assert detail is None  # a toy without feature maps: only sampled codes, no photo detail
         image = torch.zeros(z.shape[0], 32 * 32)
         image = torch.cat([z, image[:, Z_DIM:]], 1)
         return image.view(-1, 1, 32, 32)

@@ -1,9 +1,10 @@
+import numpy as np
 import pytest
 import torch
 
 from gan_demo.checkpoints import CheckpointError, checkpoint_paths
 from gan_demo.data import load_images, to_float
-from gan_demo.inversion import colorize, feather, inpaint, luminance, project, psnr
+from gan_demo.inversion import DETAIL_BOUND, colorize, feather, inpaint, luminance, project, project_code, psnr
 from gan_demo.pretrained import load_pretrained
 
 
@@ -48,6 +49,22 @@ def test_project(models, photo, name):
     assert fit.image.min() >= -1 and fit.image.max() <= 1 and psnr(fit.image, photo) > 0
 
 
+@pytest.mark.parametrize("name", ["aegan", "dcgan"])
+def test_projection_detail_is_bounded_and_fits_closer_than_the_code_alone(models, photo, name):
+    model = models[name]
+    code_only = project(model, photo, steps=30, detail_bound=0.0)
+    assert code_only.detail is None and torch.allclose(code_only.image, model.generate(code_only.z), atol=1e-6)
+    fit = project(model, photo, steps=30)
+    assert fit.detail.shape == (1, *model.G.detail_shape())
+    assert fit.detail.abs().max() <= DETAIL_BOUND + 1e-6 and fit.detail.abs().max() > 0
+    assert torch.allclose(fit.image, model.generate(fit.z, fit.detail), atol=1e-6)
+    assert psnr(fit.image, photo) > psnr(code_only.image, photo)
+    z, detail = project_code(model, photo, detail_bound=0.0)
+    assert z.shape == (1, 16) and detail.shape == fit.detail.shape and not detail.any()
+    with pytest.raises(ValueError, match="detail bound"):
+        project(model, photo, steps=2, detail_bound=-1.0)
+
+
 def test_inpaint_keeps_known_pixels(models, photo):
     hole = torch.zeros(1, 1, 32, 32)
     hole[..., 10:20, 5:25] = 1
@@ -78,3 +95,24 @@ def test_colorize_keeps_the_input_luminance(models, photo):
     assert fit.image.shape == photo.shape
     assert fit.image.min() >= -1 and fit.image.max() <= 1
     assert (luminance(fit.image) - gray).abs().max() < 1e-5  # exact, even where G(z) leaves the gamut
+
+
+def test_studio_edits_and_morphs_of_a_photo_keep_its_detail(tiny_models, tiny_directions, photo, tmp_path):
+    from PIL import Image
+
+    from gan_demo.data import to_uint8
+    from gan_demo.studio import Studio, show
+
+    upload = tmp_path / "face.png"
+    Image.fromarray(to_uint8(photo)[0].permute(1, 2, 0).numpy()).save(upload)
+    studio = Studio.load(tiny_models["aegan"].parent)
+    model = studio.model("aegan-faces")
+    z, detail = studio.code(model, 0, str(upload))
+    assert detail.abs().max() > 0
+    before, after, _, _ = studio.edit("aegan-faces", 0, str(upload), {"Male": 2.0}, True, guided=False)
+    assert np.array_equal(np.asarray(before), np.asarray(show(model.generate(z, detail))[0]))
+    assert not np.array_equal(np.asarray(before), np.asarray(show(model.generate(z))[0]))
+    frames, _, _ = studio.morph("aegan-faces", 0, 0, str(upload), None, 5, out_dir=str(tmp_path / "m"))
+    assert np.array_equal(np.asarray(frames[0]), np.asarray(before))
+    seed_only = show(model.generate(*studio.code(model, 0)))[0]
+    assert np.array_equal(np.asarray(frames[-1]), np.asarray(seed_only))

@@ -8,6 +8,7 @@ from gan_demo.latent import (
     exemplar_arithmetic,
     fit_directions,
     interpolate,
+    interpolate_with_detail,
     lerp,
     sample_codes,
     slerp,
@@ -49,6 +50,15 @@ def test_interpolate_through_keyframes():
         interpolate(keys[:1], 5)
     with pytest.raises(ValueError):
         interpolate(keys, 5, method="cubic")
+
+
+def test_interpolate_with_detail_moves_the_details_linearly_with_the_codes():
+    keys = sample_codes(2, 16, seed=1)
+    details = torch.stack([torch.zeros(4, 2, 2), torch.ones(4, 2, 2)])
+    codes, path = interpolate_with_detail(keys, details, 5)
+    assert torch.allclose(codes, interpolate(keys, 5)) and path.shape == (5, 4, 2, 2)
+    assert torch.equal(path[0], details[0]) and torch.allclose(path[2], torch.full((4, 2, 2), 0.5))
+    assert torch.allclose(path[4], details[1])
 
 
 def test_directions_recover_a_planted_attribute(tmp_path):
