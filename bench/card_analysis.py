@@ -297,6 +297,7 @@ def projection_edits(args) -> dict:
         z = torch.cat([f.z for f in fits])
         detail = torch.cat([f.detail for f in fits]) if bound > 0 else None
         report = {"psnr_db": round(sum(psnr(f.image, x) for f, x in zip(fits, photos.split(1))) / args.n, 2)}
+        glasses = None
         with torch.no_grad():
             probs = classifier.probabilities(model.generate(z, detail)).cpu()
         for attr in EDIT_TARGETS:
@@ -305,9 +306,9 @@ def projection_edits(args) -> dict:
             for mode, guide in (("conditional", None), ("guided", classifier)):
                 edited = edited_codes(model, directions, attr, z, sign, args.strength, CONDITIONAL_KEEP, guide, detail)
                 report[attr][mode] = edit_report(model, classifier, z, edited, attr, detail)
-                if attr == "Eyeglasses" and mode == "guided":
-                    glasses = model.generate(edited[:8], None if detail is None else detail[:8])
-        rows += [torch.cat([f.image for f in fits[:8]]), glasses]
+                if attr == "Eyeglasses" and mode == "guided":  # the grid's row of edits
+                    glasses = model.generate(edited[:8], None if detail is None else detail[:8]).cpu()
+        rows += [torch.cat([f.image for f in fits[:8]]), *([glasses] if glasses is not None else [])]
         out[f"detail_bound_{bound}"] = report
     if args.grid:
         save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), args.grid, nrow=8)

@@ -18,7 +18,7 @@ from .checkpoints import CheckpointError
 from .data import IMAGE_SUFFIXES
 from .guided import guided_edit
 from .images import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
-from .inversion import DETAIL_BOUND, blank_detail, project_code
+from .inversion import DETAIL_BOUND, blank_detail, project_code_and_detail
 from .latent import Directions, directions_path, exemplar_arithmetic, interpolate_with_detail, sample_codes
 from .limits import bounded_int
 from .pretrained import Pretrained, load_pretrained, shipped_classifier
@@ -74,7 +74,7 @@ def codes_for(model: Pretrained, spec: str, detail_bound: float) -> tuple[torch.
     """'seed:N' -> a sampled code; a file path -> the photo's projected code; each with its detail."""
     if spec.startswith("seed:"):
         return sample_codes(1, model.arch.z_dim, int(spec[5:])), blank_detail(model)
-    return project_code(model, load_photo(spec, model.arch.size, model.arch.channels), detail_bound)
+    return project_code_and_detail(model, load_photo(spec, model.arch.size, model.arch.channels), detail_bound)
 
 
 def cmd_interpolate(model: Pretrained, args) -> None:
@@ -99,9 +99,11 @@ def cmd_edit(model: Pretrained, args) -> None:
         pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
         z, detail = exemplar_arithmetic(*pools), blank_detail(model)
     elif args.image:
-        z, detail = project_code(model, load_photo(args.image, model.arch.size, model.arch.channels), args.detail_bound)
+        z, detail = project_code_and_detail(
+            model, load_photo(args.image, model.arch.size, model.arch.channels), args.detail_bound
+        )
     else:
-        z, detail = codes_for(model, f"seed:{args.seed}", 0.0)
+        z, detail = sample_codes(1, model.arch.z_dim, args.seed), blank_detail(model)
     rows = []
     guide = load_pretrained(args.classifier or shipped_classifier(model), model.device) if args.guided else None
     for attr in args.attribute or []:
@@ -117,7 +119,7 @@ def cmd_edit(model: Pretrained, args) -> None:
             )
         else:
             codes = z + strengths.view(-1, 1) * directions.step(attr, args.method, args.keep or [])
-        rows.append(model.generate(codes, detail.expand(len(codes), -1, -1, -1)).cpu())
+        rows.append(model.generate(codes, detail).cpu())
     if not rows:
         rows.append(model.generate(z, detail).cpu())
     out.mkdir(parents=True, exist_ok=True)
@@ -215,7 +217,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sub = p.add_subparsers(dest="command", required=True)
 
     def command(
-        name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False, projects: bool = False
+        name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False, detail_bound: bool = False
     ):
         c = sub.add_parser(name, help=help)
         c.add_argument("--checkpoint", required=True, help="checkpoints/NAME (or NAME.safetensors / NAME.json)")
@@ -230,7 +232,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             c.add_argument(
                 "--candidates", type=int, help="starting codes optimised together (default 1 with an encoder, else 4)"
             )
-        if projects:
+        if detail_bound:
             c.add_argument(
                 "--detail-bound",
                 type=float,
@@ -243,12 +245,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument("--n", type=int, default=16)
     c.add_argument("--truncation", type=float, default=1.0)
     c.add_argument("--grid", action="store_true", help="also write a contact sheet")
-    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4", projects=True)
+    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4", detail_bound=True)
     c.add_argument("--keyframes", nargs="+", default=["seed:0", "seed:1"])
     c.add_argument("--frames", type=int, default=8)
     c.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
     c.add_argument("--fps", type=int, default=8)
-    c = command("edit", "attribute sliders or exemplar arithmetic", projects=True)
+    c = command("edit", "attribute sliders or exemplar arithmetic", detail_bound=True)
     c.add_argument("--attribute", action="append", help="e.g. Smiling (repeatable)")
     c.add_argument("--keep", nargs="*", help="attributes to hold fixed (conditional direction)")
     c.add_argument(
@@ -279,7 +281,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="mean(A) - mean(B) + mean(C) of sampled exemplar sets",
     )
     c.add_argument("--exemplars", type=int, default=3)
-    command("project", "photo -> code -> reconstruction", image=True, optimise=True, projects=True)
+    command("project", "photo -> code -> reconstruction", image=True, optimise=True, detail_bound=True)
     c = command("inpaint", "fill the white pixels of --mask", image=True, optimise=True)
     c.add_argument(
         "--mask", required=True, help="a PNG of the photo's size (white = fill), or a folder matched by name"

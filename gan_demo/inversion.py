@@ -18,8 +18,8 @@ from .pretrained import Pretrained
 
 # How far (per feature, in the first block's post-ReLU units) a projection's detail may move the
 # generator's 4x4 feature map. 0.15 lifts the AE+GAN's held-out projection from 21.6 to about
-# 26 dB while attribute edits of the projected photos flip as often as from the code alone
-# (bench/card_analysis.py projection-edits); larger bounds edit less.
+# 26 dB while attribute edits of the projected photos flip as often as from the code alone;
+# 0.3 fits closer but edits less (bench/card_analysis.py projection-edits, model card).
 DETAIL_BOUND = 0.15
 
 
@@ -90,8 +90,9 @@ def optimise(
     detail = None
     if detail_bound > 0:
         detail = torch.zeros(z.shape[0], *model.G.detail_shape(), device=model.device, requires_grad=True)
-        # the bound is reached in about a tenth of the steps, so the code moves first
-        groups.append({"params": [detail], "lr": min(detail_bound, 10 * detail_bound / max(steps, 1))})
+        # Adam's steps are about lr each: the bound is reachable in a tenth of the steps, but never
+        # in fewer than four, so a short run cannot fling every entry to the bound at once
+        groups.append({"params": [detail], "lr": min(detail_bound / 4, 10 * detail_bound / max(steps, 1))})
     opt = torch.optim.Adam(groups)
     model.G.requires_grad_(False)
     for step in range(steps):
@@ -156,7 +157,7 @@ def blank_detail(model: Pretrained, n: int = 1) -> torch.Tensor:
     return torch.zeros(n, *model.G.detail_shape())
 
 
-def project_code(
+def project_code_and_detail(
     model: Pretrained, photo: torch.Tensor, detail_bound: float = DETAIL_BOUND
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A photo's projected code (1, z_dim) and detail (zeros when `detail_bound` is 0), on the CPU:

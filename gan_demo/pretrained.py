@@ -42,6 +42,12 @@ class Pretrained:
         """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]; `detail` is a projected photo's
         residual (models.Generator), kept through edits and morphs of that photo."""
         if detail is not None:
+            expected = self.G.detail_shape()
+            if tuple(detail.shape[1:]) != expected or detail.shape[0] not in (1, z.shape[0]):
+                raise ValueError(
+                    f"{self.name}: a detail of shape {tuple(detail.shape)} for {z.shape[0]} codes; "
+                    f"expected (1 or {z.shape[0]}, {', '.join(map(str, expected))})"
+                )
             detail = detail.to(self.device, torch.float32)
         return self.G(z.to(self.device, torch.float32), detail).float()
 

@@ -22,7 +22,7 @@ from . import limits
 from .checkpoints import CheckpointError
 from .guided import guided_edit
 from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
-from .inversion import blank_detail, colorize, inpaint, luminance, project_code
+from .inversion import blank_detail, colorize, inpaint, luminance, project_code_and_detail
 from .latent import (
     Directions,
     conditional_keep,
@@ -154,7 +154,7 @@ class Studio:
         for a seed), which edits and morphs keep so the photo still looks like itself."""
         if upload is not None:
             with self.lock:
-                return project_code(model, self.photo(model, upload))
+                return project_code_and_detail(model, self.photo(model, upload))
         return sample_codes(1, model.arch.z_dim, limits.seed(seed)), blank_detail(model)
 
     # -- operations -----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -109,6 +110,22 @@ def test_directions_and_edit(tiny_models, tmp_path):
         out = tmp_path / "-".join(args[:2]).strip("-")
         assert main(["edit", "--checkpoint", str(tiny_models["aegan"]), "--out", str(out), *args]) == 0
         assert (out / "edit.png").exists()
+
+
+def test_project_and_edit_a_photo_with_and_without_its_detail(tiny_models, tiny_directions, photos, tmp_path, capsys):
+    photo = str(photos / "a.png")
+    psnr_db = {}
+    for bound in ("0", "0.15"):
+        project = ["project", "--checkpoint", str(tiny_models["aegan"]), "--image", photo, "--steps", "30"]
+        assert main([*project, "--detail-bound", bound, "--out", str(tmp_path / f"p{bound}")]) == 0
+        psnr_db[bound] = float(capsys.readouterr().out.split("PSNR ")[1].split(" dB")[0])
+        edit = ["edit", "--checkpoint", str(tiny_models["aegan"]), "--image", photo, "--attribute", "Male"]
+        assert main([*edit, "--detail-bound", bound, "--out", str(tmp_path / f"e{bound}")]) == 0
+    assert psnr_db["0.15"] > psnr_db["0"]
+    with Image.open(tmp_path / "e0" / "edit.png") as a, Image.open(tmp_path / "e0.15" / "edit.png") as b:
+        assert a.size == b.size and not np.array_equal(np.asarray(a), np.asarray(b))
+    assert main([*project, "--detail-bound", "-1", "--out", str(tmp_path / "bad")]) == 1
+    assert "detail bound must be >= 0" in capsys.readouterr().err
 
 
 def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):

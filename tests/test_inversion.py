@@ -1,10 +1,18 @@
-import numpy as np
 import pytest
 import torch
 
 from gan_demo.checkpoints import CheckpointError, checkpoint_paths
 from gan_demo.data import load_images, to_float
-from gan_demo.inversion import DETAIL_BOUND, colorize, feather, inpaint, luminance, project, project_code, psnr
+from gan_demo.inversion import (
+    DETAIL_BOUND,
+    colorize,
+    feather,
+    inpaint,
+    luminance,
+    project,
+    project_code_and_detail,
+    psnr,
+)
 from gan_demo.pretrained import load_pretrained
 
 
@@ -59,10 +67,12 @@ def test_projection_detail_is_bounded_and_fits_closer_than_the_code_alone(models
     assert fit.detail.abs().max() <= DETAIL_BOUND + 1e-6 and fit.detail.abs().max() > 0
     assert torch.allclose(fit.image, model.generate(fit.z, fit.detail), atol=1e-6)
     assert psnr(fit.image, photo) > psnr(code_only.image, photo)
-    z, detail = project_code(model, photo, detail_bound=0.0)
+    z, detail = project_code_and_detail(model, photo, detail_bound=0.0)
     assert z.shape == (1, 16) and detail.shape == fit.detail.shape and not detail.any()
     with pytest.raises(ValueError, match="detail bound"):
         project(model, photo, steps=2, detail_bound=-1.0)
+    with pytest.raises(ValueError, match=r"a detail of shape \(1, 3, 4, 4\) for 2 codes"):
+        model.generate(torch.zeros(2, 16), torch.zeros(1, 3, 4, 4))
 
 
 def test_inpaint_keeps_known_pixels(models, photo):
@@ -95,24 +105,3 @@ def test_colorize_keeps_the_input_luminance(models, photo):
     assert fit.image.shape == photo.shape
     assert fit.image.min() >= -1 and fit.image.max() <= 1
     assert (luminance(fit.image) - gray).abs().max() < 1e-5  # exact, even where G(z) leaves the gamut
-
-
-def test_studio_edits_and_morphs_of_a_photo_keep_its_detail(tiny_models, tiny_directions, photo, tmp_path):
-    from PIL import Image
-
-    from gan_demo.data import to_uint8
-    from gan_demo.studio import Studio, show
-
-    upload = tmp_path / "face.png"
-    Image.fromarray(to_uint8(photo)[0].permute(1, 2, 0).numpy()).save(upload)
-    studio = Studio.load(tiny_models["aegan"].parent)
-    model = studio.model("aegan-faces")
-    z, detail = studio.code(model, 0, str(upload))
-    assert detail.abs().max() > 0
-    before, after, _, _ = studio.edit("aegan-faces", 0, str(upload), {"Male": 2.0}, True, guided=False)
-    assert np.array_equal(np.asarray(before), np.asarray(show(model.generate(z, detail))[0]))
-    assert not np.array_equal(np.asarray(before), np.asarray(show(model.generate(z))[0]))
-    frames, _, _ = studio.morph("aegan-faces", 0, 0, str(upload), None, 5, out_dir=str(tmp_path / "m"))
-    assert np.array_equal(np.asarray(frames[0]), np.asarray(before))
-    seed_only = show(model.generate(*studio.code(model, 0)))[0]
-    assert np.array_equal(np.asarray(frames[-1]), np.asarray(seed_only))

@@ -18,6 +18,10 @@ def test_shapes(channels, size):
     clf = Classifier(cfg, n_classes=40)
     assert clf(images).shape == (5, 40) and clf.features(images).shape == (5, 8 * 2 ** (cfg.n_stages - 1))
     assert CodeDiscriminator(16)(z).shape == (5,)
+    G = Generator(cfg).eval()
+    detail = torch.zeros(5, *G.detail_shape())
+    assert G.detail_shape() == (8 * 2 ** (cfg.n_stages - 1), 4, 4) and torch.equal(G(z, detail), G(z))
+    assert not torch.allclose(G(z, detail + 0.5), G(z))
 
 
 @pytest.mark.parametrize("kwargs", [{"size": 48}, {"channels": 2}, {"width": 2}, {"z_dim": 0}])
