@@ -143,6 +143,17 @@ def example_photos(studio: Studio, folder: Path) -> list[str]:
     return paths
 
 
+def example_digit(studio: Studio, folder: Path) -> str | None:
+    """An example digit for the inpainting canvas, drawn by a digit generator (None without one)."""
+    name = next(iter(studio.generators(1, ("aegan",)) or studio.generators(1)), None)
+    if name is None:
+        return None
+    model = studio.models[name]
+    path = folder / "example-digit.png"
+    show(model.generate(sample_codes(1, model.arch.z_dim, 3)))[0].save(path)
+    return str(path)
+
+
 def parse_filters(text: str) -> dict[str, bool]:
     """'Male, Eyeglasses, -Smiling' -> {'Male': True, 'Eyeglasses': True, 'Smiling': False}."""
     out = {}
@@ -169,6 +180,7 @@ def build_app(studio: Studio) -> gr.Blocks:
     examples_dir = studio.work_dir / "examples"
     examples_dir.mkdir(exist_ok=True)
     examples = example_photos(studio, examples_dir)
+    digit_example = example_digit(studio, examples_dir)
     faces = studio.generators(3)
     all_generators = studio.generators()
     editable = studio.editable()
@@ -325,7 +337,7 @@ def build_app(studio: Studio) -> gr.Blocks:
 
         with gr.Tab("Inpainting"):
             with gr.Row():
-                p_model = gr.Dropdown(faces, value=face_default, label="Model")
+                p_model = gr.Dropdown(all_generators, value=face_default, label="Model")
                 p_steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
                 p_candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
             p_editor = mask_editor(
@@ -333,8 +345,15 @@ def build_app(studio: Studio) -> gr.Blocks:
                 brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
                 height=420,
             )
-            if examples:
-                gr.Examples([[examples[1]]], [p_editor])
+            canvas_examples = [[examples[1]]] if examples else []
+            if digit_example:  # for the digit models: a face on their canvas would be read as a gray blur
+                canvas_examples.append([digit_example])
+            if canvas_examples:
+                gr.Examples(
+                    canvas_examples,
+                    [p_editor],
+                    label="Examples (a face for the face models, a digit for the digit ones)",
+                )
             with gr.Row():
                 p_button = gr.Button("Fill", variant="primary")
                 p_stop = gr.Button("Stop")

@@ -304,7 +304,9 @@ class Studio:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
         with self.lock:
             fit = inpaint(model, photo, hole, steps=steps, candidates=candidates, on_step=on_step)
-        masked = photo * (1 - hole) + hole * torch.tensor([1.0, -1.0, 1.0][: photo.shape[1]]).view(1, -1, 1, 1)
+        # the hole shown magenta on faces, mid-gray on digits (their ink is white on black)
+        marker = [1.0, -1.0, 1.0] if photo.shape[1] == 3 else [0.0]
+        masked = photo * (1 - hole) + hole * torch.tensor(marker).view(1, -1, 1, 1)
         strip = make_grid(fit.candidates, nrow=fit.candidates.shape[0], padding=2, pad_value=1.0)
         return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
 
