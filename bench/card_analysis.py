@@ -19,9 +19,9 @@ identity at + strength (the share that becomes that digit), read by classifier-m
 and by --judge. label-gap: per edited attribute, the mean absolute
 difference of the other 39 attributes' label frequencies between faces with and without it.
 edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
-the AE+GAN's projection PSNR on the first n held-out faces at 100 (the default), 200 and 400
-optimisation steps. projection-edits: the AE+GAN's projection of the first n held-out faces,
-by the code alone and with the bounded detail (gan_demo.inversion.DETAIL_BOUND, or
+the AE+GAN's projection PSNR on the first n held-out faces at 1, 3, 10, 100 (the default), 200
+and 400 optimisation steps, by the code alone and with the bounded detail. projection-edits:
+the AE+GAN's projection of the first n held-out faces, by the code alone and with the bounded detail (gan_demo.inversion.DETAIL_BOUND, or
 --detail-bound): PSNR, and the conditional and guided edits of the four target attributes from
 each projection (towards the side the classifier says the reconstruction is not on); --grid: 8
 photos above, for each way, their projections and guided Eyeglasses edits. refit: the AE+GAN's
@@ -58,7 +58,14 @@ from gan_demo.latent import (  # noqa: E402
     exemplar_arithmetic,
     sample_codes,
 )
-from gan_demo.metrics import EDIT_TARGETS, edit_report, edit_success, edited_codes, encoder_psnr  # noqa: E402
+from gan_demo.metrics import (  # noqa: E402
+    EDIT_TARGETS,
+    edit_report,
+    edit_success,
+    edited_codes,
+    encoder_psnr,
+    projection_psnr,
+)
 from gan_demo.pretrained import load_pretrained  # noqa: E402
 from gan_demo.strokes import STROKE_NAMES, stroke_measures  # noqa: E402
 from gan_demo.studio import Studio  # noqa: E402
@@ -251,15 +258,18 @@ def arithmetic(args) -> dict:
     return out
 
 
+STEPS_TRIED = (1, 3, 10, 100, 200, 400)  # 100 is the default
+
+
 def projection_steps(args) -> dict:
     model = load_pretrained(model_path(args.checkpoint, "aegan-celeba64"))
     _, held = split_holdout(load_images(args.data, size=model.arch.size, channels=model.arch.channels), args.holdout)
     photos = to_float(held.images[: args.n])
     return {
-        f"{steps}_steps_psnr_db": round(
-            sum(psnr(project(model, x, steps=steps).image, x) for x in photos.split(1)) / args.n, 2
-        )
-        for steps in (100, 200, 400)
+        name: {
+            f"{steps}_steps_psnr_db": round(projection_psnr(model, photos, bound, steps), 2) for steps in STEPS_TRIED
+        }
+        for name, bound in (("code_alone", 0.0), ("with_detail", DETAIL_BOUND))
     }
 
 

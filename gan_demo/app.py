@@ -129,29 +129,19 @@ def mask_editor(**kwargs) -> gr.ImageEditor:
     return component
 
 
-def example_photos(studio: Studio, folder: Path) -> list[str]:
-    """Example 'photos' the app makes itself from its AE+GAN (no dataset photos are shipped)."""
-    name = next(iter(studio.generators(3, ("aegan",)) or studio.generators(3)), None)
+def example_images(studio: Studio, folder: Path, channels: int, n: int, seed: int) -> list[str]:
+    """Example images the app draws itself from its AE+GAN (else any generator) of that many
+    channels: faces or digits (no dataset photos are shipped). None without such a model."""
+    name = next(iter(studio.generators(channels, ("aegan",)) or studio.generators(channels)), None)
     if name is None:
         return []
     model = studio.models[name]
     paths = []
-    for i, im in enumerate(show(model.generate(sample_codes(3, model.arch.z_dim, 5)))):
-        path = folder / f"example-{i}.png"
+    for i, im in enumerate(show(model.generate(sample_codes(n, model.arch.z_dim, seed)))):
+        path = folder / f"example-{'face' if channels == 3 else 'digit'}-{i}.png"
         im.save(path)
         paths.append(str(path))
     return paths
-
-
-def example_digit(studio: Studio, folder: Path) -> str | None:
-    """An example digit for the inpainting canvas, drawn by a digit generator (None without one)."""
-    name = next(iter(studio.generators(1, ("aegan",)) or studio.generators(1)), None)
-    if name is None:
-        return None
-    model = studio.models[name]
-    path = folder / "example-digit.png"
-    show(model.generate(sample_codes(1, model.arch.z_dim, 3)))[0].save(path)
-    return str(path)
 
 
 def parse_filters(text: str) -> dict[str, bool]:
@@ -179,8 +169,8 @@ def build_app(studio: Studio) -> gr.Blocks:
 
     examples_dir = studio.work_dir / "examples"
     examples_dir.mkdir(exist_ok=True)
-    examples = example_photos(studio, examples_dir)
-    digit_example = example_digit(studio, examples_dir)
+    examples = example_images(studio, examples_dir, 3, 3, 5)
+    digit_examples = example_images(studio, examples_dir, 1, 1, 3)
     faces = studio.generators(3)
     all_generators = studio.generators()
     editable = studio.editable()
@@ -345,9 +335,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                 brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
                 height=420,
             )
-            canvas_examples = [[examples[1]]] if examples else []
-            if digit_example:  # for the digit models: a face on their canvas would be read as a gray blur
-                canvas_examples.append([digit_example])
+            # a digit for the digit models: a face on their canvas would be read as a gray blur
+            canvas_examples = [[path] for path in examples[1:2] + digit_examples]
             if canvas_examples:
                 gr.Examples(
                     canvas_examples,

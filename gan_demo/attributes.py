@@ -16,12 +16,6 @@ def encode_all(model: Pretrained, images_uint8: torch.Tensor, batch: int = 256) 
     return torch.cat([model.encode(to_float(part)).cpu() for part in images_uint8.split(batch)])
 
 
-@torch.no_grad()
-def label_samples(model: Pretrained, classifier: Pretrained, z: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """Classifier probabilities of the model's samples for codes z."""
-    return torch.cat([classifier.probabilities(model.generate(part)).cpu() for part in z.split(batch)])
-
-
 def directions_from_photos(model: Pretrained, data: str, holdout: int) -> Directions:
     """Encode the labelled training photos (never the held-out ones) and fit every attribute."""
     images = load_images(data, size=model.arch.size, channels=model.arch.channels)
@@ -32,13 +26,23 @@ def directions_from_photos(model: Pretrained, data: str, holdout: int) -> Direct
     return fit_directions(encode_all(model, train.images), labels, names, f"{len(train)} encoded photos of {data}")
 
 
-def directions_from_classifier(model: Pretrained, classifier: Pretrained, n: int, seed: int = 12345) -> Directions:
+@torch.no_grad()
+def directions_from_classifier(
+    model: Pretrained, classifier: Pretrained, n: int, seed: int = 12345, batch: int = 256
+) -> Directions:
     """Sample n codes, label the images with the classifier, and fit every attribute."""
     z = sample_codes(n, model.arch.z_dim, seed)
-    labels, names = label_samples(model, classifier, z), list(classifier.label_names)
-    if names == DIGIT_NAMES:  # stroke measures need the images themselves
-        images = torch.cat([to_uint8(model.generate(part)).cpu() for part in z.split(256)])
-        labels, names = with_strokes(labels, names, images)
+    names = list(classifier.label_names)
+    digits = names == DIGIT_NAMES
+    probs, images = [], []
+    for part in z.split(batch):
+        samples = model.generate(part)
+        probs.append(classifier.probabilities(samples).cpu())
+        if digits:  # stroke measures need the images themselves: kept from the same pass, as uint8
+            images.append(to_uint8(samples).cpu())
+    labels = torch.cat(probs)
+    if digits:
+        labels, names = with_strokes(labels, names, torch.cat(images))
     return fit_directions(z, labels, names, f"{n} samples labelled by {classifier.name}")
 
 

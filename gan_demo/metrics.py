@@ -191,9 +191,11 @@ def chroma(images: torch.Tensor) -> torch.Tensor:
     return torch.stack([-0.168736 * r - 0.331264 * g + 0.5 * b, 0.5 * r - 0.418688 * g - 0.081312 * b], 1)
 
 
-def projection_psnr(model: Pretrained, photos: torch.Tensor, detail_bound: float) -> float:
-    """Mean PSNR of each photo's projection at default settings, with that bound on its detail."""
-    return float(np.mean([psnr(project(model, x, detail_bound=detail_bound).image, x) for x in photos.split(1)]))
+def projection_psnr(model: Pretrained, photos: torch.Tensor, detail_bound: float, steps: int | None = None) -> float:
+    """Mean PSNR of each photo's projection, with that bound on its detail (default steps unless given)."""
+    return float(
+        np.mean([psnr(project(model, x, steps=steps, detail_bound=detail_bound).image, x) for x in photos.split(1)])
+    )
 
 
 def encoder_psnr(model: Pretrained, photos: torch.Tensor) -> float:
