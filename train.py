@@ -93,6 +93,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
         help="torch.compile the networks (reduce-overhead: CUDA graphs, for small batches on a GPU)",
     )
+    p.add_argument(
+        "--no-cuda-graphs",
+        dest="cuda_graphs",
+        action="store_false",
+        help="on CUDA, launch the step's kernels one by one instead of replaying it as one recorded graph",
+    )
     p.add_argument("--tensorboard", action="store_true", help="log losses to OUT/tensorboard (needs tensorboard)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     return p.parse_args(argv)
@@ -185,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             max_minutes=args.max_minutes,
             weights_dtype=args.weights_dtype or "fp16",
             compile=args.compile,
+            cuda_graphs=args.cuda_graphs,
             tensorboard=args.tensorboard,
             progress=args.progress,
             command=command,

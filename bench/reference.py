@@ -45,6 +45,7 @@ def reference_steps(
         dataset, batch_size=batch, shuffle=True, num_workers=2, drop_last=True, persistent_workers=True
     )
     torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = True  # as the recipe sets it
     G = Generator(arch).to(device)
     D = nn.Sequential(Discriminator(arch), nn.Sigmoid()).to(device)
     criterion = nn.BCELoss()

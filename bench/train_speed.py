@@ -4,11 +4,13 @@ Both train the same DCGAN (64x64, width 64, z 100, batch 64) on the same images 
 - baseline: the pytorch/examples `dcgan` recipe (bench/reference.py): PNG files decoded by PIL
   through a 2-worker DataLoader, fp32, NCHW, Sigmoid + BCELoss, a host sync every step;
 - ours: `gan_demo.training.Trainer.run` exactly as `train.py` runs it (uint8 data in memory,
-  bf16 autocast where supported, channels_last, fused Adam, syncs only at log intervals).
+  bf16 autocast where supported, channels_last, fused Adam, syncs only at log intervals; on CUDA
+  the whole step recorded as one CUDA graph, and also timed without it, launched step by step).
 
     python bench/train_speed.py --data ../shared/data/celeba64 --steps 60
 
-The last line printed is JSON: {"baseline_img_s", "ours_img_s", "ratio", ...}.
+The last line printed is JSON: {"baseline_img_s", "ours_img_s", "ratio", ...}; on CUDA also
+"ours_eager_img_s" and "ratio_eager" (train.py --no-cuda-graphs).
 """
 
 from __future__ import annotations
@@ -46,8 +48,17 @@ def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup:
 
 
 def ours_img_s(
-    data, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int, out: Path, compile: bool
-) -> tuple[float, str]:
+    data,
+    arch: ArchConfig,
+    device: torch.device,
+    warmup: int,
+    steps: int,
+    batch: int,
+    out: Path,
+    compile: str | None,
+    cuda_graphs: bool = True,
+) -> tuple[float, str, bool]:
+    """Images per second of train.py's loop, its precision, and whether it replayed a CUDA graph."""
     cfg = RunConfig(
         kind="dcgan",
         out=str(out),
@@ -60,17 +71,19 @@ def ours_img_s(
         checkpoint_every=10**9,
         progress=False,
         compile=compile,
+        cuda_graphs=cuda_graphs,
     )
     trainer = Trainer(cfg, data, device)
     trainer.total_steps = warmup + steps
-    trainer.train_steps(warmup)  # warm-up: allocator, kernels, compilation
+    trainer.train_steps(warmup)  # warm-up: allocator, cuDNN's algorithm choice, compilation, graph recording
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
     trainer.train_steps(warmup + steps)  # the loop train.py runs, read-outs every 50 steps included
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return steps * batch / (time.perf_counter() - start), trainer.precision
+    recorded = trainer.graphed is not None and trainer.graphed.graph is not None
+    return steps * batch / (time.perf_counter() - start), trainer.precision, recorded
 
 
 def main() -> None:
@@ -93,10 +106,15 @@ def main() -> None:
         write_pngs(data.images, Path(tmp) / "png")
         base = baseline_img_s(Path(tmp) / "png", arch, device, args.warmup, args.steps, args.batch_size)
         print(f"baseline: {base:.1f} img/s", flush=True)
-        ours, precision = ours_img_s(
+        ours, precision, recorded = ours_img_s(
             data, arch, device, args.warmup, args.steps, args.batch_size, Path(tmp) / "out", args.compile
         )
-        print(f"ours ({precision}): {ours:.1f} img/s", flush=True)
+        print(f"ours ({precision}{', one CUDA graph per step' if recorded else ''}): {ours:.1f} img/s", flush=True)
+        if device.type == "cuda":
+            eager, _, _ = ours_img_s(
+                data, arch, device, args.warmup, args.steps, args.batch_size, Path(tmp) / "eager", args.compile, False
+            )
+            print(f"ours without CUDA graphs: {eager:.1f} img/s", flush=True)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu x{torch.get_num_threads()} threads"
     print(
         json.dumps(
@@ -108,6 +126,12 @@ def main() -> None:
                 "ours_img_s": round(ours, 1),
                 "precision": precision,
                 "compile": args.compile,
+                "cuda_graph": recorded,
+                **(
+                    {"ours_eager_img_s": round(eager, 1), "ratio_eager": round(eager / base, 2)}
+                    if device.type == "cuda"
+                    else {}
+                ),
                 "ratio": round(ours / base, 2),
             }
         )

@@ -42,7 +42,8 @@ def cutout(x: torch.Tensor, generator: torch.Generator, ratio: float = 0.5) -> t
     """Zero one random square of side `ratio` x size per image."""
     n, _, h, w = x.shape
     side = int(h * ratio + 0.5)
-    centre = (_rand(x, generator, 2) * torch.tensor([h, w], device=x.device, dtype=x.dtype)).long()
+    where = _rand(x, generator, 2)  # scaled by plain numbers: a host tensor cannot enter a CUDA graph
+    centre = torch.stack((where[:, 0] * h, where[:, 1] * w), 1).long()
     rows = torch.arange(h, device=x.device).view(1, h, 1)
     cols = torch.arange(w, device=x.device).view(1, 1, w)
     inside = ((rows - centre[:, 0].view(n, 1, 1)).abs() <= side // 2) & (

@@ -9,6 +9,7 @@ generator steps call the discriminators' raw modules, frozen, so DDP never sees 
 from __future__ import annotations
 
 import contextlib
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -69,6 +70,26 @@ def mmd_to_prior(code: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return within - 2 * kernel[:n, n:].mean()
 
 
+def recordable_ema_update(ema: AveragedModel, model: nn.Module) -> None:
+    """What `AveragedModel.update_parameters` does to the weights once it has averaged at least
+    once, without its host-side look at `n_averaged`, which a CUDA graph cannot record. The
+    count itself is a CPU tensor: `Objective.after_replay` keeps it."""
+    pairs = zip(
+        itertools.chain(ema.module.parameters(), ema.module.buffers()),
+        itertools.chain(model.parameters(), model.buffers()),
+        strict=True,
+    )
+    floats: tuple[list, list] = ([], [])
+    others: tuple[list, list] = ([], [])  # batch norm's step counters
+    for averaged, current in pairs:
+        group = floats if averaged.is_floating_point() else others
+        group[0].append(averaged.detach())
+        group[1].append(current.detach())
+    for averaged, current in (floats, others):
+        if averaged:
+            ema.multi_avg_fn(averaged, current, ema.n_averaged)
+
+
 class Objective:
     """Base: owns networks (raw and, when distributed, DDP-wrapped), optimizers and precision."""
 
@@ -93,7 +114,8 @@ class Objective:
         self.scalers: dict[str, torch.amp.GradScaler] = {}
         self.ema: AveragedModel | None = None
         self.distributed = distributed
-        self.cuda_graphs = False
+        self.cuda_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
+        self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
 
     # -- construction -------------------------------------------------------------------------
     def add(self, name: str, module: nn.Module) -> nn.Module:
@@ -165,8 +187,17 @@ class Objective:
         return t.clone() if self.cuda_graphs else t
 
     def after_step(self) -> None:
-        if self.ema is not None:
+        if self.ema is None:
+            return
+        if self.recording:
+            recordable_ema_update(self.ema, self.raw["G"])
+        else:
             self.ema.update_parameters(self.raw["G"])
+
+    def after_replay(self) -> None:
+        """The host-side part of a step replayed from a CUDA graph: the EMA's update count."""
+        if self.ema is not None:
+            self.ema.n_averaged += 1
 
     def step(self, x: torch.Tensor, labels: torch.Tensor | None, gen: torch.Generator) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -36,6 +36,7 @@ from .checkpoints import (
     state_path,
 )
 from .data import ImageData, random_flip, split_holdout, to_float
+from .graphs import GraphedStep, recordable_generator, why_not_recorded
 from .models import ArchConfig
 from .objectives import OBJECTIVES, Hyper, Objective
 from .pretrained import Pretrained
@@ -70,6 +71,7 @@ class RunConfig:
     max_minutes: float | None = None
     weights_dtype: str = "fp16"
     compile: str | None = None  # a torch.compile mode, "default" for the default
+    cuda_graphs: bool = True  # on CUDA, record the whole step as one graph (gan_demo/graphs.py)
     tensorboard: bool = False
     progress: bool = True
     command: str = field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
@@ -142,6 +144,15 @@ class Trainer:
         self.fixed_photos = to_float(shown.images[:32]).to(device).contiguous(memory_format=torch.channels_last)
         self.gen = torch.Generator(device=device)
         self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN time its algorithms once
+        self.graphed: GraphedStep | None = None
+        reason = why_not_recorded(self)
+        if reason is None:
+            self.gen = recordable_generator(device)
+            self.graphed = GraphedStep(self)
+        elif device.type == "cuda":
+            log.info("training step not recorded as a CUDA graph: %s", reason)
 
     def _place_images(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """Keep the whole uint8 set on the GPU when it fits in a quarter of free memory."""
@@ -153,6 +164,10 @@ class Trainer:
 
     # -- batches ------------------------------------------------------------------------------------
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.gather(self.indices(step))
+
+    def indices(self, step: int) -> torch.Tensor:
+        """Which images make up this step's batch (on the device that holds the images)."""
         epoch, pos = divmod(step, self.steps_per_epoch)
         if self._perm_epoch != epoch:
             perm = torch.randperm(
@@ -160,7 +175,10 @@ class Trainer:
             )
             self._perm = perm[self.ctx.rank :: self.ctx.world].to(self.images.device)
             self._perm_epoch = epoch
-        idx = self._perm[pos * self.cfg.batch_size : (pos + 1) * self.cfg.batch_size]
+        return self._perm[pos * self.cfg.batch_size : (pos + 1) * self.cfg.batch_size]
+
+    def gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The batch at `idx` as float in [-1, 1], flipped at random with self.gen."""
         x = to_float(self.images[idx].to(self.device, non_blocking=True))
         if self.cfg.flip:
             x = random_flip(x, self.gen)
@@ -304,8 +322,11 @@ class Trainer:
                 self.gen.manual_seed(_step_seed(cfg.seed, self.ctx.rank, self.step))
                 if self.obj.cuda_graphs:
                     torch.compiler.cudagraph_mark_step_begin()
-                x, labels = self.batch(self.step)
-                losses = self.obj.step(x, labels, self.gen)
+                if self.graphed is not None:
+                    losses = self.graphed(self.step)
+                else:
+                    x, labels = self.batch(self.step)
+                    losses = self.obj.step(x, labels, self.gen)
                 for k, v in losses.items():
                     sums[k] = sums[k] + v.float() if k in sums else v.float().clone()
                 count += 1
