@@ -16,6 +16,7 @@ The last line printed is JSON: {"baseline_img_s", "ours_img_s", "ratio", ...}; o
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import tempfile
@@ -82,8 +83,14 @@ def ours_img_s(
     trainer.train_steps(warmup + steps)  # the loop train.py runs, read-outs every 50 steps included
     if device.type == "cuda":
         torch.cuda.synchronize()
+    rate = steps * batch / (time.perf_counter() - start)
     recorded = trainer.graphed is not None and trainer.graphed.graph is not None
-    return steps * batch / (time.perf_counter() - start), trainer.precision, recorded
+    precision = trainer.precision
+    del trainer  # the trainer and its recorded step refer to each other: free the GPU memory now
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return rate, precision, recorded
 
 
 def main() -> None:

@@ -14,8 +14,12 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from .training import Trainer
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +27,7 @@ log = logging.getLogger(__name__)
 WARMUP_STEPS = 3
 
 
-def why_not_recorded(trainer) -> str | None:
+def why_not_recorded(trainer: Trainer) -> str | None:
     """Why this run's step cannot be recorded as a CUDA graph; None when it can."""
     cfg = trainer.cfg
     if trainer.device.type != "cuda":
@@ -49,9 +53,11 @@ def recordable_generator(device: torch.device) -> torch.Generator:
 class GraphedStep:
     """Call with the step number (after seeding trainer.gen): runs the step, returns its losses.
 
-    The returned loss tensors belong to the graph and are overwritten by the next replay."""
+    The returned loss tensors belong to the graph and are overwritten by the next replay. The
+    graph holds the tensors, learning rates and frozen flags it was recorded with: nothing may
+    replace them afterwards (Trainer.resume refuses to)."""
 
-    def __init__(self, trainer):
+    def __init__(self, trainer: Trainer):
         self.trainer = trainer
         self.graph: torch.cuda.CUDAGraph | None = None
         self.failed = False
@@ -99,9 +105,16 @@ class GraphedStep:
                 self.losses = t.obj.step(*t.gather(self.idx), t.gen)
         except RuntimeError as err:  # an operation a graph cannot hold: train on, unrecorded
             t.obj.recording = False
+            seed = t.gen.initial_seed()  # this step's, set by the loop
             t.gen = torch.Generator(device=t.device)  # a failed recording leaves the default one unusable
+            t.gen.manual_seed(seed)
             self.failed = True
-            log.warning("could not record the training step as a CUDA graph (%s); running it step by step", err)
+            log.warning(
+                "could not record the training step as a CUDA graph (%s); running it step by step. "
+                "The default CUDA random generator is unusable in this process now: "
+                "rerun with --no-cuda-graphs to avoid both",
+                err,
+            )
             return
         self.graph = graph
         log.info("training step recorded as one CUDA graph after %d eager steps", WARMUP_STEPS)

@@ -114,7 +114,7 @@ class Objective:
         self.scalers: dict[str, torch.amp.GradScaler] = {}
         self.ema: AveragedModel | None = None
         self.distributed = distributed
-        self.cuda_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
+        self.compiled_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
         self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
 
     # -- construction -------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Objective:
 
     def compile(self, mode: str | None = None) -> None:
         """torch.compile every network (mode as torch.compile takes it)."""
-        self.cuda_graphs = mode == "reduce-overhead"
+        self.compiled_graphs = mode == "reduce-overhead"
         for module in self.raw.values():
             module.compile(mode=mode)
 
@@ -184,7 +184,7 @@ class Objective:
 
     def keep(self, t: torch.Tensor) -> torch.Tensor:
         """A CUDA-graph output is overwritten by the next graph replay; copy it if reused."""
-        return t.clone() if self.cuda_graphs else t
+        return t.clone() if self.compiled_graphs else t
 
     def after_step(self) -> None:
         if self.ema is None:

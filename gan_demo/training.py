@@ -248,6 +248,8 @@ class Trainer:
 
     def resume(self) -> bool:
         """Load the training state if there is one; False when starting fresh."""
+        if self.graphed is not None and self.graphed.graph is not None:
+            raise RuntimeError("resume() after the step was recorded: the graph would keep the old tensors")
         if not state_path(self.stem).exists():
             return False
         tensors, meta = load_state(self.stem)
@@ -320,7 +322,7 @@ class Trainer:
         try:
             while self.step < until:
                 self.gen.manual_seed(_step_seed(cfg.seed, self.ctx.rank, self.step))
-                if self.obj.cuda_graphs:
+                if self.obj.compiled_graphs:
                     torch.compiler.cudagraph_mark_step_begin()
                 if self.graphed is not None:
                     losses = self.graphed(self.step)
