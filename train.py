@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import shlex
 import sys
@@ -26,6 +27,7 @@ from gan_demo.runtime import DTYPES, PRECISIONS, init_distributed, resolve_devic
 from gan_demo.training import RunConfig, Trainer, TrainingDiverged
 
 STORAGE_DTYPES = {dtype: name for name, dtype in DTYPES.items()}  # torch dtype -> option name
+SHIPPED = Path(__file__).resolve().parent / "checkpoints"
 REFIT_PRIOR_WEIGHT = 1.0  # measured against 0.3: see checkpoints/README.md, aegan-celeba64
 
 
@@ -99,6 +101,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_false",
         help="on CUDA, launch the step's kernels one by one instead of replaying it as one recorded graph",
     )
+    p.add_argument("--fid-every", type=int, default=0, help="steps between FID measurements (0: none)")
+    p.add_argument(
+        "--fid-classifier",
+        help="classifier checkpoint for FID's features (default: the shipped one for the data's image shape)",
+    )
+    p.add_argument("--fid-n", type=int, default=500, help="samples and photos per FID measurement")
+    p.add_argument("--keep-best", action="store_true", help="also write OUT/NAME-best when the FID improves")
     p.add_argument("--tensorboard", action="store_true", help="log losses to OUT/tensorboard (needs tensorboard)")
     p.add_argument("--no-progress", dest="progress", action="store_false")
     return p.parse_args(argv)
@@ -130,6 +139,15 @@ def refit_source(args: argparse.Namespace) -> Pretrained | None:
     # keep the generator's stored bytes
     args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(source.stored_dtype, "fp16")
     return source
+
+
+def shipped_classifier(channels: int, size: int) -> str | None:
+    """The classifier in checkpoints/ for images of this shape (faces or digits), if any."""
+    for config in sorted(SHIPPED.glob("classifier-*.json")):
+        arch = json.loads(config.read_text()).get("arch", {})
+        if (arch.get("channels"), arch.get("size")) == (channels, size):
+            return str(config.with_suffix(""))
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             weights_dtype=args.weights_dtype or "fp16",
             compile=args.compile,
             cuda_graphs=args.cuda_graphs,
+            fid_every=args.fid_every,
+            fid_classifier=args.fid_classifier
+            or (shipped_classifier(data.channels, data.size) if args.fid_every else None),
+            fid_n=args.fid_n,
+            keep_best=args.keep_best,
             tensorboard=args.tensorboard,
             progress=args.progress,
             command=command,

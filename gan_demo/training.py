@@ -36,10 +36,11 @@ from .checkpoints import (
     state_path,
 )
 from .data import ImageData, random_flip, split_holdout, to_float
+from .fid_tracking import FidTracker
 from .graphs import GraphedStep, recordable_generator, why_not_recorded
 from .models import ArchConfig
 from .objectives import OBJECTIVES, Hyper, Objective
-from .pretrained import Pretrained
+from .pretrained import Pretrained, load_pretrained
 from .runtime import DTYPES, Dist, describe_hardware, resolve_precision
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,10 @@ class RunConfig:
     weights_dtype: str = "fp16"
     compile: str | None = None  # a torch.compile mode, "default" for the default
     cuda_graphs: bool = True  # on CUDA, record the whole step as one graph (gan_demo/graphs.py)
+    fid_every: int = 0  # steps between FID measurements (0: none)
+    fid_classifier: str | None = None  # the classifier checkpoint whose features FID compares
+    fid_n: int = 500  # samples and photos per FID measurement
+    keep_best: bool = False  # also write OUT/NAME-best whenever the FID improves
     tensorboard: bool = False
     progress: bool = True
     command: str = field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
@@ -146,6 +151,7 @@ class Trainer:
         self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
         if device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN time its algorithms once
+        self.fid = self._fid_tracker()
         self.graphed: GraphedStep | None = None
         reason = why_not_recorded(self)
         if reason is None:
@@ -153,6 +159,48 @@ class Trainer:
             self.graphed = GraphedStep(self)
         elif device.type == "cuda":
             log.info("training step not recorded as a CUDA graph: %s", reason)
+
+    def _fid_tracker(self) -> FidTracker | None:
+        """Rank 0 measures FID against the held-out photos (the training ones when none are held out)."""
+        cfg = self.cfg
+        if cfg.fid_every < 0 or cfg.fid_n < 2:
+            raise ValueError(f"--fid-every must be >= 0 and --fid-n >= 2, got {cfg.fid_every} and {cfg.fid_n}")
+        if cfg.keep_best and not cfg.fid_every:
+            raise ValueError("--keep-best keeps the checkpoint with the best FID: it needs --fid-every")
+        if not cfg.fid_every:
+            return None
+        if self.obj.inference_modules().get("G") is None:
+            raise ValueError(f"--fid-every measures a generator's samples; --model {cfg.kind} has none")
+        if not cfg.fid_classifier:
+            raise ValueError(
+                f"--fid-every needs --fid-classifier CHECKPOINT: an attribute or digit classifier of "
+                f"{cfg.arch.channels}x{cfg.arch.size}x{cfg.arch.size} images (none is shipped for that shape)"
+            )
+        if not self.ctx.is_main:
+            return None
+        photos, photos_from = (self.held, "held-out") if len(self.held) else (self.data, "training")
+        return FidTracker(
+            load_pretrained(cfg.fid_classifier, self.device), photos.images, photos_from, cfg.arch, cfg.fid_n
+        )
+
+    def measure_fid(self, writer=None) -> None:
+        """FID of the generator as it would ship (the EMA one when enabled); keeps the best if asked."""
+        if self.fid is None or (self.fid.history and self.fid.history[-1][0] == self.step):
+            return
+        started = time.perf_counter()
+        value = self.fid.measure(self.obj.inference_modules()["G"], self.step)
+        log.info(
+            "step %d: FID %.3f (%d samples against %s, %.1f s)",
+            self.step,
+            value,
+            self.fid.n,
+            self.fid.report()["photos"],
+            time.perf_counter() - started,
+        )
+        if writer is not None:
+            writer.add_scalar("fid", value, self.step * self.cfg.batch_size * self.ctx.world)
+        if self.cfg.keep_best and self.fid.best() == self.fid.history[-1]:
+            self.save_inference(self.stem.with_name(f"{self.cfg.name}-best"))
 
     def _place_images(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """Keep the whole uint8 set on the GPU when it fits in a quarter of free memory."""
@@ -212,6 +260,7 @@ class Trainer:
                 "wall_time_s": round(self.wall_time, 1),
                 "final_losses": self.last_losses,
                 "ema_generator": networks.pop("ema_generator"),
+                **({"fid": self.fid.report()} if self.fid is not None else {}),
             },
             "hardware": describe_hardware(self.device, self.ctx.world),
             "software": {"python": platform.python_version(), "torch": torch.__version__, "gan_demo": __version__},
@@ -222,10 +271,7 @@ class Trainer:
         """Rank 0 writes the inference checkpoint, then the resumable state (both atomic)."""
         if not self.ctx.is_main:
             return
-        weights = flatten_modules(self.obj.inference_modules())
-        half = DTYPES[self.cfg.weights_dtype]
-        weights = {k: v.to(half) if v.is_floating_point() else v for k, v in weights.items()}
-        save_checkpoint(self.stem, weights, self.meta())
+        self.save_inference(self.stem)
         tensors = flatten_modules(self.obj.state_modules())
         groups = {}
         for name, opt in self.obj.optimizers.items():
@@ -243,8 +289,16 @@ class Trainer:
                 "param_groups": groups,
                 "scalers": scalers,
                 "last_losses": self.last_losses,
+                "fid_history": self.fid.history if self.fid is not None else [],
             },
         )
+
+    def save_inference(self, stem: Path) -> None:
+        """The inference weights (stored as --weights-dtype) and their JSON, at `stem`."""
+        weights = flatten_modules(self.obj.inference_modules())
+        half = DTYPES[self.cfg.weights_dtype]
+        weights = {k: v.to(half) if v.is_floating_point() else v for k, v in weights.items()}
+        save_checkpoint(stem, weights, self.meta())
 
     def resume(self) -> bool:
         """Load the training state if there is one; False when starting fresh."""
@@ -264,6 +318,8 @@ class Trainer:
         for name, sd in meta.get("scalers", {}).items():
             self.obj.scalers[name].load_state_dict(sd)
         self.step, self.wall_time, self.last_losses = meta["step"], meta["wall_time"], meta["last_losses"]
+        if self.fid is not None:
+            self.fid.history = [tuple(point) for point in meta.get("fid_history", [])]
         return True
 
     def write_samples(self) -> None:
@@ -300,6 +356,7 @@ class Trainer:
         if self.step < self.total_steps:
             self.train_steps(self.total_steps)
             self.write_samples()
+            self.measure_fid()
             self.save()
         return self.meta()
 
@@ -335,7 +392,9 @@ class Trainer:
                 self.step += 1
                 bar.update(images_per_step)
                 checkpoint_due = self.step % cfg.checkpoint_every == 0
-                if self.step % cfg.log_every == 0 or checkpoint_due or self.step == until:
+                # the same on every rank: the loss check it forces all-reduces
+                fid_due = bool(cfg.fid_every) and (self.step % cfg.fid_every == 0 or self.step == self.total_steps)
+                if self.step % cfg.log_every == 0 or checkpoint_due or fid_due or self.step == until:
                     self.last_losses = self.check(self._reduce(sums), count)
                     sums, count = {}, 0
                     bar.set_postfix({k: f"{v:.3f}" for k, v in self.last_losses.items()})
@@ -347,6 +406,8 @@ class Trainer:
                     self.total_steps = until = self.step
                 if self.step % cfg.sample_every == 0 and self.step != self.total_steps:
                     self.write_samples()
+                if fid_due:  # after the loss check: never on diverged weights
+                    self.measure_fid(writer)
                 if checkpoint_due and self.step != self.total_steps:
                     self.save()
         except KeyboardInterrupt:
