@@ -77,6 +77,7 @@ class GraphedStep:
             if self.failed:
                 return self._eager(lambda: t.obj.step(*t.gather(idx), t.gen))
         self.idx.copy_(idx)
+        t.obj.before_replay()
         self.graph.replay()
         t.obj.after_replay()
         return self.losses

@@ -9,16 +9,15 @@ generator steps call the discriminators' raw modules, frozen, so DDP never sees 
 from __future__ import annotations
 
 import contextlib
-import itertools
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .augment import diff_augment
+from .ema import GeneratorEMA
 from .models import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
 from .pretrained import Pretrained
 from .runtime import autocast
@@ -70,26 +69,6 @@ def mmd_to_prior(code: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return within - 2 * kernel[:n, n:].mean()
 
 
-def recordable_ema_update(ema: AveragedModel, model: nn.Module) -> None:
-    """What `AveragedModel.update_parameters` does to the weights once it has averaged at least
-    once, without its host-side look at `n_averaged`, which a CUDA graph cannot record. The
-    count itself is a CPU tensor: `Objective.after_replay` keeps it."""
-    pairs = zip(
-        itertools.chain(ema.module.parameters(), ema.module.buffers()),
-        itertools.chain(model.parameters(), model.buffers()),
-        strict=True,
-    )
-    floats: tuple[list, list] = ([], [])
-    others: tuple[list, list] = ([], [])  # batch norm's step counters
-    for averaged, current in pairs:
-        group = floats if averaged.is_floating_point() else others
-        group[0].append(averaged.detach())
-        group[1].append(current.detach())
-    for averaged, current in (floats, others):
-        if averaged:
-            ema.multi_avg_fn(averaged, current, ema.n_averaged)
-
-
 class Objective:
     """Base: owns networks (raw and, when distributed, DDP-wrapped), optimizers and precision."""
 
@@ -112,7 +91,7 @@ class Objective:
         self.nets: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.scalers: dict[str, torch.amp.GradScaler] = {}
-        self.ema: AveragedModel | None = None
+        self.ema: GeneratorEMA | None = None
         self.distributed = distributed
         self.compiled_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
         self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
@@ -131,9 +110,7 @@ class Objective:
 
     def add_ema(self, name: str) -> None:
         if self.hyper.ema > 0:
-            self.ema = AveragedModel(
-                self.raw[name], multi_avg_fn=get_ema_multi_avg_fn(self.hyper.ema), use_buffers=True
-            )
+            self.ema = GeneratorEMA(self.raw[name], self.hyper.ema)
 
     def compile(self, mode: str | None = None) -> None:
         """torch.compile every network (mode as torch.compile takes it)."""
@@ -189,15 +166,20 @@ class Objective:
     def after_step(self) -> None:
         if self.ema is None:
             return
-        if self.recording:
-            recordable_ema_update(self.ema, self.raw["G"])
+        if self.recording:  # the host-side halves run around each replay (before_replay, after_replay)
+            self.ema.average(self.raw["G"])
         else:
-            self.ema.update_parameters(self.raw["G"])
+            self.ema.update(self.raw["G"])
+
+    def before_replay(self) -> None:
+        """The host-side part of a recorded step that comes before it: the EMA's share."""
+        if self.ema is not None:
+            self.ema.prepare()
 
     def after_replay(self) -> None:
-        """The host-side part of a step replayed from a CUDA graph: the EMA's update count."""
+        """The host-side part of a recorded step that comes after it: the EMA's count."""
         if self.ema is not None:
-            self.ema.n_averaged += 1
+            self.ema.count()
 
     def step(self, x: torch.Tensor, labels: torch.Tensor | None, gen: torch.Generator) -> dict[str, torch.Tensor]:
         raise NotImplementedError

@@ -1,25 +1,23 @@
 """The training step recorded as a CUDA graph: the same training as the eager loop, step for step.
 
 The CUDA tests need a GPU (they passed on an H200, README: Training); on a CPU the recording is never
-used, and what it relies on (the recordable EMA update, the optimizer flags on resume) is tested here.
+used, and what it relies on (the optimizer flags on resume) is tested here; the EMA in test_ema.py.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 
 import pytest
 import torch
 from conftest import TINY_ARCH
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 import train
 from gan_demo.checkpoints import optimizer_from_tensors, optimizer_to_tensors
 from gan_demo.data import load_images
-from gan_demo.models import ArchConfig, Generator
-from gan_demo.objectives import Hyper, recordable_ema_update
+from gan_demo.models import ArchConfig
+from gan_demo.objectives import Hyper
 from gan_demo.training import RunConfig, Trainer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="records CUDA graphs: needs a GPU")
@@ -64,23 +62,6 @@ def exact_fp32(monkeypatch):
 def test_cpu_runs_are_never_recorded(faces, tmp_path):
     t = trainer(load_images(str(faces), size=32), tmp_path)
     assert t.graphed is None
-
-
-def test_recordable_ema_update_matches_averaged_model():
-    torch.manual_seed(0)
-    model = Generator(ARCH)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(0.9), use_buffers=True)
-    ema.update_parameters(model)  # the first update copies; later ones are what a graph records
-    twin = copy.deepcopy(ema)
-    for _ in range(3):
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(torch.randn_like(p))
-        model(torch.randn(4, ARCH.z_dim))  # moves batch norm's running statistics and counters
-        ema.update_parameters(model)
-        recordable_ema_update(twin, model)
-    for a, b in zip(ema.module.state_dict().values(), twin.module.state_dict().values(), strict=True):
-        assert torch.equal(a, b)
 
 
 def test_resuming_keeps_this_runs_capturable_flag():
