@@ -39,6 +39,7 @@ class FidTracker:
         self.real = features(classifier, to_float(photos_uint8[:n]))
         self.codes = sample_codes(n, arch.z_dim, seed=SAMPLE_SEED)
         self.history: list[tuple[int, float]] = []  # (step, FID)
+        self.best_kept: float | None = None  # the FID of the NAME-best checkpoint on disk, if any
 
     @torch.no_grad()
     def measure(self, G: nn.Module, step: int) -> float:
@@ -55,13 +56,19 @@ class FidTracker:
     def best(self) -> tuple[int, float] | None:
         return min(self.history, key=lambda point: point[1]) if self.history else None
 
-    def report(self) -> dict:
-        """What the checkpoint's JSON says about it."""
-        best = self.best()
+    def settings(self) -> dict:
+        """What makes two measurements comparable."""
         return {
             "classifier": self.classifier.name,
             "samples": self.n,
             "photos": f"the first {self.n} {self.photos_from} images",
+        }
+
+    def report(self) -> dict:
+        """What the checkpoint's JSON says about it."""
+        best = self.best()
+        return {
+            **self.settings(),
             "history": [list(point) for point in self.history],
             "best": {"step": best[0], "fid": best[1]} if best else None,
         }

@@ -8,6 +8,7 @@ uninterrupted one exactly, with no RNG state to save.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import math
 import platform
@@ -16,6 +17,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
@@ -42,6 +44,9 @@ from .models import ArchConfig
 from .objectives import OBJECTIVES, Hyper, Objective
 from .pretrained import Pretrained, load_pretrained
 from .runtime import DTYPES, Dist, describe_hardware, resolve_precision
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +176,11 @@ class Trainer:
             return None
         if self.obj.inference_modules().get("G") is None:
             raise ValueError(f"--fid-every measures a generator's samples; --model {cfg.kind} has none")
+        if cfg.kind == "encoder":
+            raise ValueError(
+                "--model encoder keeps its generator frozen, so its FID cannot change: "
+                "judge the refit by python -m gan_demo evaluate --metrics projection"
+            )
         if not cfg.fid_classifier:
             raise ValueError(
                 f"--fid-every needs --fid-classifier CHECKPOINT: an attribute or digit classifier of "
@@ -183,7 +193,7 @@ class Trainer:
             load_pretrained(cfg.fid_classifier, self.device), photos.images, photos_from, cfg.arch, cfg.fid_n
         )
 
-    def measure_fid(self, writer=None) -> None:
+    def measure_fid(self, writer: SummaryWriter | None = None) -> None:
         """FID of the generator as it would ship (the EMA one when enabled); keeps the best if asked."""
         if self.fid is None or (self.fid.history and self.fid.history[-1][0] == self.step):
             return
@@ -199,8 +209,35 @@ class Trainer:
         )
         if writer is not None:
             writer.add_scalar("fid", value, self.step * self.cfg.batch_size * self.ctx.world)
-        if self.cfg.keep_best and self.fid.best() == self.fid.history[-1]:
-            self.save_inference(self.stem.with_name(f"{self.cfg.name}-best"))
+        if self.cfg.keep_best and (self.fid.best_kept is None or value < self.fid.best_kept):
+            self.save_inference(self.best_stem())
+            self.fid.best_kept = value
+
+    def best_stem(self) -> Path:
+        return self.stem.with_name(f"{self.cfg.name}-best")
+
+    def _restore_fid(self, history: list, settings: dict | None) -> None:
+        """A resumed run's FID history and best checkpoint, when measured as this run measures."""
+        if self.fid is None:
+            return
+        if settings != self.fid.settings():
+            if history:
+                log.warning(
+                    "FID history of %s dropped: it was measured with %s, this run uses %s",
+                    self.stem,
+                    settings,
+                    self.fid.settings(),
+                )
+            return
+        self.fid.history = [tuple(point) for point in history]
+        best_json = self.best_stem().with_suffix(".json")
+        if self.cfg.keep_best and best_json.exists():
+            try:
+                kept = json.loads(best_json.read_text())["training"]["fid"]
+                if {k: kept[k] for k in settings} == settings:
+                    self.fid.best_kept = float(kept["history"][-1][1])
+            except (OSError, ValueError, KeyError, TypeError, IndexError) as err:
+                log.warning("%s unreadable (%s): the next FID measurement replaces it", best_json, err)
 
     def _place_images(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """Keep the whole uint8 set on the GPU when it fits in a quarter of free memory."""
@@ -290,6 +327,7 @@ class Trainer:
                 "scalers": scalers,
                 "last_losses": self.last_losses,
                 "fid_history": self.fid.history if self.fid is not None else [],
+                "fid_settings": self.fid.settings() if self.fid is not None else None,
             },
         )
 
@@ -318,8 +356,7 @@ class Trainer:
         for name, sd in meta.get("scalers", {}).items():
             self.obj.scalers[name].load_state_dict(sd)
         self.step, self.wall_time, self.last_losses = meta["step"], meta["wall_time"], meta["last_losses"]
-        if self.fid is not None:
-            self.fid.history = [tuple(point) for point in meta.get("fid_history", [])]
+        self._restore_fid(meta.get("fid_history", []), meta.get("fid_settings"))
         return True
 
     def write_samples(self) -> None:
@@ -404,6 +441,7 @@ class Trainer:
                 self.wall_time = time.perf_counter() - started
                 if cfg.max_minutes is not None and self.step % cfg.log_every == 0 and self._out_of_time():
                     self.total_steps = until = self.step
+                    fid_due = bool(cfg.fid_every)  # the last step: its loss check ran (a log step)
                 if self.step % cfg.sample_every == 0 and self.step != self.total_steps:
                     self.write_samples()
                 if fid_due:  # after the loss check: never on diverged weights

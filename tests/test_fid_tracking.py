@@ -49,10 +49,18 @@ def test_fid_is_tracked_kept_best_and_matches_evaluate(tiny_models, tmp_path, ca
     assert evaluated == pytest.approx(report["history"][-1][1], abs=2e-3)
 
 
-def test_a_resumed_run_keeps_its_fid_history(tiny_models, tmp_path):
-    assert run(tiny_models, tmp_path, "--max-images", "32", "--fid-every", "2") == 0
-    assert run(tiny_models, tmp_path, "--max-images", "64", "--fid-every", "2", "--resume") == 0
-    assert [step for step, _ in fid_report(tmp_path / "dcgan-faces")["history"]] == [2, 4, 6, 8]
+def test_a_resumed_run_keeps_its_fid_history_and_best(tiny_models, tmp_path, caplog):
+    assert run(tiny_models, tmp_path, "--max-images", "32", "--fid-every", "2", "--keep-best") == 0
+    assert run(tiny_models, tmp_path, "--max-images", "64", "--fid-every", "2", "--keep-best", "--resume") == 0
+    report = fid_report(tmp_path / "dcgan-faces")
+    assert [step for step, _ in report["history"]] == [2, 4, 6, 8]
+    best = fid_report(tmp_path / "dcgan-faces-best")
+    assert best["history"][-1] == [report["best"]["step"], report["best"]["fid"]]  # the best over both runs
+
+    # measured otherwise (8 samples, not 16): the old figures are not comparable, so they go
+    assert run(tiny_models, tmp_path, "--max-images", "80", "--fid-every", "2", "--fid-n", "8", "--resume") == 0
+    assert [step for step, _ in fid_report(tmp_path / "dcgan-faces")["history"]] == [10]
+    assert "FID history of" in caplog.text and "dropped" in caplog.text
 
 
 def test_fid_errors_are_clear(tiny_models, digits, tmp_path, capsys):
@@ -62,6 +70,9 @@ def test_fid_errors_are_clear(tiny_models, digits, tmp_path, capsys):
     common = ["--data", data, "--out", str(tmp_path), "--fid-every", "2", *TINY]
     assert train.main(["--model", "classifier", *common, "--fid-classifier", classifier]) == 1
     assert "--model classifier has none" in capsys.readouterr().err
+    refit = ["--model", "encoder", "--generator", str(tiny_models["aegan"]), "--fid-classifier", classifier]
+    assert train.main([*refit, *common]) == 1
+    assert "keeps its generator frozen, so its FID cannot change" in capsys.readouterr().err
     assert train.main(["--model", "dcgan", *common, "--fid-classifier", str(tiny_models["dcgan"])]) == 1
     assert "FID needs an attribute or digit classifier, found a dcgan" in capsys.readouterr().err
     assert train.main(["--model", "dcgan", *common, "--fid-classifier", str(tmp_path / "nothing")]) == 1
