@@ -69,13 +69,11 @@ class GraphedStep:
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
         t = self.trainer
         idx = t.indices(step)
-        if self.failed or (self.graph is None and self.warmup_left > 0):
-            self.warmup_left -= 1
-            return self._eager(lambda: t.obj.step(*t.gather(idx), t.gen))
-        if self.graph is None:
+        if self.graph is None and not self.failed and self.warmup_left == 0:
             self._record()
-            if self.failed:
-                return self._eager(lambda: t.obj.step(*t.gather(idx), t.gen))
+        if self.graph is None:  # still warming up, or the recording failed
+            self.warmup_left = max(0, self.warmup_left - 1)
+            return self._eager(lambda: t.obj.step(*t.gather(idx), t.gen))
         self.idx.copy_(idx)
         t.obj.before_replay()
         self.graph.replay()

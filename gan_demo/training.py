@@ -195,7 +195,7 @@ class Trainer:
 
     def measure_fid(self, writer: SummaryWriter | None = None) -> None:
         """FID of the generator as it would ship (the EMA one when enabled); keeps the best if asked."""
-        if self.fid is None or (self.fid.history and self.fid.history[-1][0] == self.step):
+        if self.fid is None:
             return
         started = time.perf_counter()
         value = self.fid.measure(self.obj.inference_modules()["G"], self.step)
@@ -204,7 +204,7 @@ class Trainer:
             self.step,
             value,
             self.fid.n,
-            self.fid.report()["photos"],
+            self.fid.settings()["photos"],
             time.perf_counter() - started,
         )
         if writer is not None:
@@ -393,7 +393,6 @@ class Trainer:
         if self.step < self.total_steps:
             self.train_steps(self.total_steps)
             self.write_samples()
-            self.measure_fid()
             self.save()
         return self.meta()
 
