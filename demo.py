@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--checkpoints", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints"))
     args = p.parse_args(argv)
-    from gan_demo.app import launch
+    from gan_demo.app.layout import launch
 
     launch(args.checkpoints, resolve_device(args.device), args.host, args.port, args.share)
     return 0

@@ -18,13 +18,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_demo.checkpoints import CheckpointError, checkpoint_paths, remove_stale_temps, state_path
-from gan_demo.data import DataError, conform, load_images
-from gan_demo.models import ArchConfig
-from gan_demo.objectives import KINDS, Hyper
-from gan_demo.pretrained import Pretrained, load_pretrained
+from gan_demo.data.datasets import DataError, conform, load_images
+from gan_demo.models.checkpoints import CheckpointError, checkpoint_paths, remove_stale_temps, state_path
+from gan_demo.models.nets import ArchConfig
+from gan_demo.models.pretrained import Pretrained, load_pretrained
 from gan_demo.runtime import DTYPES, PRECISIONS, init_distributed, resolve_device, shutdown_distributed
-from gan_demo.training import RunConfig, Trainer, TrainingDiverged
+from gan_demo.training.loop import RunConfig, Trainer, TrainingDiverged
+from gan_demo.training.objectives import KINDS, Hyper
 
 STORAGE_DTYPES = {dtype: name for name, dtype in DTYPES.items()}  # torch dtype -> option name
 SHIPPED = Path(__file__).resolve().parent / "checkpoints"

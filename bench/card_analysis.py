@@ -46,11 +46,10 @@ from torchvision.utils import save_image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import gan_demo.guided  # noqa: E402
-from gan_demo.attributes import encode_all  # noqa: E402
-from gan_demo.data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
-from gan_demo.guided import guided_edit  # noqa: E402
-from gan_demo.inversion import DETAIL_BOUND, project, psnr  # noqa: E402
-from gan_demo.latent import (  # noqa: E402
+
+from gan_demo.data.datasets import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
+from gan_demo.latent.attributes import encode_all  # noqa: E402
+from gan_demo.latent.directions import (  # noqa: E402
     CONDITIONAL_KEEP,
     Directions,
     conditional_keep,
@@ -58,7 +57,10 @@ from gan_demo.latent import (  # noqa: E402
     exemplar_arithmetic,
     sample_codes,
 )
-from gan_demo.metrics import (  # noqa: E402
+from gan_demo.latent.guided import guided_edit  # noqa: E402
+from gan_demo.latent.inversion import DETAIL_BOUND, project, psnr  # noqa: E402
+from gan_demo.latent.strokes import STROKE_NAMES, stroke_measures  # noqa: E402
+from gan_demo.metrics.evaluation import (  # noqa: E402
     EDIT_TARGETS,
     edit_report,
     edit_success,
@@ -66,8 +68,7 @@ from gan_demo.metrics import (  # noqa: E402
     encoder_psnr,
     projection_psnr,
 )
-from gan_demo.pretrained import load_pretrained  # noqa: E402
-from gan_demo.strokes import STROKE_NAMES, stroke_measures  # noqa: E402
+from gan_demo.models.pretrained import load_pretrained  # noqa: E402
 from gan_demo.studio import Studio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

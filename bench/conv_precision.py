@@ -22,9 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_demo.models import ArchConfig, Discriminator, Generator  # noqa: E402
-from gan_demo.objectives import DCGAN, Hyper  # noqa: E402
+from gan_demo.models.nets import ArchConfig, Discriminator, Generator  # noqa: E402
 from gan_demo.runtime import autocast, resolve_device  # noqa: E402
+from gan_demo.training.objectives import DCGAN, Hyper  # noqa: E402
 
 
 def median_ms(fn, repeats: int, device: torch.device) -> float:

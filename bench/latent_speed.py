@@ -19,11 +19,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_demo.guided import guided_edit  # noqa: E402
-from gan_demo.inversion import colorize, inpaint, luminance, project  # noqa: E402
-from gan_demo.latent import Directions, conditional_keep, directions_path, interpolate, sample_codes  # noqa: E402
-from gan_demo.metrics import centre_mask  # noqa: E402
-from gan_demo.pretrained import load_pretrained, shipped_classifier  # noqa: E402
+from gan_demo.latent.directions import Directions, conditional_keep, directions_path, interpolate, sample_codes  # noqa: E402
+from gan_demo.latent.guided import guided_edit  # noqa: E402
+from gan_demo.latent.inversion import colorize, inpaint, luminance, project  # noqa: E402
+from gan_demo.metrics.evaluation import centre_mask  # noqa: E402
+from gan_demo.models.pretrained import load_pretrained, shipped_classifier  # noqa: E402
 
 TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
 

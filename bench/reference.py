@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gan_demo.models import ArchConfig, Discriminator, Generator
+from gan_demo.models.nets import ArchConfig, Discriminator, Generator
 
 
 def write_pngs(images_uint8: torch.Tensor, folder: Path) -> None:

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reference import reference_steps, write_pngs  # noqa: E402
 from gan_demo import __version__  # noqa: E402
-from gan_demo.checkpoints import save_checkpoint  # noqa: E402
-from gan_demo.data import load_images, split_holdout  # noqa: E402
-from gan_demo.models import ArchConfig  # noqa: E402
+from gan_demo.data.datasets import load_images, split_holdout  # noqa: E402
+from gan_demo.models.checkpoints import save_checkpoint  # noqa: E402
+from gan_demo.models.nets import ArchConfig  # noqa: E402
 from gan_demo.runtime import describe_hardware, resolve_device  # noqa: E402
 
 

@@ -28,11 +28,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.reference import reference_steps, write_pngs  # noqa: E402
-from gan_demo.data import load_images  # noqa: E402
-from gan_demo.models import ArchConfig  # noqa: E402
-from gan_demo.objectives import Hyper  # noqa: E402
+from gan_demo.data.datasets import load_images  # noqa: E402
+from gan_demo.models.nets import ArchConfig  # noqa: E402
 from gan_demo.runtime import resolve_device  # noqa: E402
-from gan_demo.training import RunConfig, Trainer  # noqa: E402
+from gan_demo.training.loop import RunConfig, Trainer  # noqa: E402
+from gan_demo.training.objectives import Hyper  # noqa: E402
 
 
 def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int) -> float:

@@ -18,12 +18,8 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from . import limits
-from .checkpoints import CheckpointError
-from .guided import guided_edit
-from .images import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
-from .inversion import blank_detail, colorize, inpaint, luminance, project_code_and_detail
-from .latent import (
+from gan_demo.data.photos import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
+from gan_demo.latent.directions import (
     Directions,
     conditional_keep,
     directions_path,
@@ -33,7 +29,12 @@ from .latent import (
     sample_codes,
     slerp,
 )
-from .pretrained import Pretrained, find_checkpoints, load_pretrained
+from gan_demo.latent.guided import guided_edit
+from gan_demo.latent.inversion import blank_detail, colorize, inpaint, luminance, project_code_and_detail
+from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.models.pretrained import Pretrained, find_checkpoints, load_pretrained
+
+from . import limits
 
 log = logging.getLogger(__name__)
 

@@ -94,9 +94,9 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_directions(tiny_models) -> Path:
     """Attribute directions beside the tiny AE+GAN, from its encoded photos."""
-    from gan_demo.attributes import directions_from_photos
-    from gan_demo.latent import directions_path
-    from gan_demo.pretrained import load_pretrained
+    from gan_demo.latent.attributes import directions_from_photos
+    from gan_demo.latent.directions import directions_path
+    from gan_demo.models.pretrained import load_pretrained
 
     path = directions_path(tiny_models["aegan"])
     if not path.exists():
@@ -109,7 +109,7 @@ def app_url(tiny_models, tiny_directions):
     """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
     pytest.importorskip("gradio")
     from bench.app_load import free_port
-    from gan_demo.app import launch
+    from gan_demo.app.layout import launch
     from gan_demo.studio import Studio
 
     folder = tiny_models["aegan"].parent

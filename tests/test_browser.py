@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def app_url():
-    from gan_demo.app import launch
+    from gan_demo.app.layout import launch
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

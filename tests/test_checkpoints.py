@@ -5,7 +5,13 @@ import json
 import pytest
 import torch
 
-from gan_demo.checkpoints import CheckpointError, atomic_write, checkpoint_paths, load_checkpoint, save_checkpoint
+from gan_demo.models.checkpoints import (
+    CheckpointError,
+    atomic_write,
+    checkpoint_paths,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 
 @pytest.fixture

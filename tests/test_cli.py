@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_demo.__main__ import main, safe_output
-from gan_demo.attributes import directions_from_classifier, directions_from_photos
-from gan_demo.latent import directions_path
-from gan_demo.pretrained import load_pretrained
+from gan_demo.cli import main, safe_output
+from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
+from gan_demo.latent.directions import directions_path
+from gan_demo.models.pretrained import load_pretrained
 
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory, tiny_models):
-    from gan_demo.data import load_images
+    from gan_demo.data.datasets import load_images
 
     folder = tmp_path_factory.mktemp("photos")
     images = load_images(tiny_models["data"]).images[-3:]

@@ -6,7 +6,7 @@ import torch
 from conftest import ATTRS, blob_images, write_idx, write_npz_folder
 from PIL import Image
 
-from gan_demo.data import DataError, load_images, random_flip, split_holdout, to_float, to_uint8
+from gan_demo.data.datasets import DataError, load_images, random_flip, split_holdout, to_float, to_uint8
 
 
 def test_npz_shards_with_attributes(faces):

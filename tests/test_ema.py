@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch.optim.swa_utils import AveragedModel
 
-from gan_demo.ema import GeneratorEMA, warmed_decay
-from gan_demo.models import ArchConfig, Generator
+from gan_demo.models.nets import ArchConfig, Generator
+from gan_demo.training.ema import GeneratorEMA, warmed_decay
 
 ARCH = ArchConfig(channels=3, size=32, width=8, z_dim=16)
 

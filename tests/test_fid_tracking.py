@@ -12,8 +12,8 @@ import pytest
 from conftest import TINY_ARCH
 
 import train
-from gan_demo.__main__ import main as gan_demo_main
-from gan_demo.pretrained import load_pretrained
+from gan_demo.cli import main as gan_demo_main
+from gan_demo.models.pretrained import load_pretrained
 
 ROOT = Path(__file__).resolve().parent.parent
 # 8 steps of 8 images, 16 held out; fp32 weights so evaluate reads exactly what training measured

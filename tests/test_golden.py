@@ -58,7 +58,7 @@ def commands(out: Path) -> dict[str, list[str]]:
 
 def run(name: str, argv: list[str], out: Path) -> list[Path]:
     """Run one command into out/name; its PNG outputs, sorted (the morph's GIF and MP4 left out)."""
-    from gan_demo.__main__ import main
+    from gan_demo.cli import main
 
     folder = out / name
     assert main([*argv, "--out", str(folder), "--device", "cpu"]) == 0, name
@@ -99,7 +99,9 @@ def main() -> int:
         for path in run(name, argv, out):
             if args.compare:
                 want = GOLDEN / "expected" / name / path.name
-                print(f"{name}/{path.name}: {'equal' if np.array_equal(read(path), read(want)) else f'{psnr_db(read(path), read(want)):.1f} dB'}")
+                print(
+                    f"{name}/{path.name}: {'equal' if np.array_equal(read(path), read(want)) else f'{psnr_db(read(path), read(want)):.1f} dB'}"
+                )
     return 0
 
 

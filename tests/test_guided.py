@@ -5,11 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from gan_demo.data import DIGIT_NAMES
-from gan_demo.guided import guided_edit
-from gan_demo.latent import Directions, sample_codes
-from gan_demo.models import ArchConfig
-from gan_demo.pretrained import Pretrained
+from gan_demo.data.datasets import DIGIT_NAMES
+from gan_demo.latent.directions import Directions, sample_codes
+from gan_demo.latent.guided import guided_edit
+from gan_demo.models.nets import ArchConfig
+from gan_demo.models.pretrained import Pretrained
 
 Z_DIM = 8
 # attribute 1 shares half its direction with attribute 0, as Wearing_Lipstick does with Male

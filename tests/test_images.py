@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_demo.images import MAX_PIXELS, ImageInputError, load_mask, load_photo, open_image
+from gan_demo.data.photos import MAX_PIXELS, ImageInputError, load_mask, load_photo, open_image
 
 
 def png_bytes(im: Image.Image, fmt: str = "PNG", **kw) -> bytes:

@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from gan_demo.checkpoints import CheckpointError, checkpoint_paths
-from gan_demo.data import load_images, to_float
-from gan_demo.inversion import (
+from gan_demo.data.datasets import load_images, to_float
+from gan_demo.latent.inversion import (
     DETAIL_BOUND,
     colorize,
     feather,
@@ -13,7 +12,8 @@ from gan_demo.inversion import (
     project_code_and_detail,
     psnr,
 )
-from gan_demo.pretrained import load_pretrained
+from gan_demo.models.checkpoints import CheckpointError, checkpoint_paths
+from gan_demo.models.pretrained import load_pretrained
 
 
 @pytest.fixture(scope="module")

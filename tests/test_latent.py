@@ -1,8 +1,7 @@
 import pytest
 import torch
 
-from gan_demo.checkpoints import CheckpointError
-from gan_demo.latent import (
+from gan_demo.latent.directions import (
     Directions,
     conditional_direction,
     exemplar_arithmetic,
@@ -13,6 +12,7 @@ from gan_demo.latent import (
     sample_codes,
     slerp,
 )
+from gan_demo.models.checkpoints import CheckpointError
 
 
 def test_sampling_is_reproducible_and_truncated():

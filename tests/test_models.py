@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from gan_demo.models import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
+from gan_demo.models.nets import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
 
 
 @pytest.mark.parametrize("channels", [1, 3])

@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import TINY_ARCH
 
-from gan_demo.data import DIGIT_NAMES
-from gan_demo.latent import CONDITIONAL_KEEP, Directions, conditional_keep
-from gan_demo.strokes import STROKE_NAMES, stroke_labels, stroke_measures
+from gan_demo.data.datasets import DIGIT_NAMES
+from gan_demo.latent.directions import CONDITIONAL_KEEP, Directions, conditional_keep
+from gan_demo.latent.strokes import STROKE_NAMES, stroke_labels, stroke_measures
 
 
 def stroke(top: tuple[int, int], bottom: tuple[int, int], width: int) -> np.ndarray:
@@ -76,10 +76,10 @@ def test_shift_takes_one_keep_list_per_attribute():
 
 def test_a_digit_model_gets_identity_and_stroke_directions_and_edits(tmp_path, digits):
     import train
-    from gan_demo.attributes import directions_from_classifier, directions_from_photos
-    from gan_demo.checkpoints import load_checkpoint, save_checkpoint
-    from gan_demo.latent import directions_path
-    from gan_demo.pretrained import load_pretrained
+    from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
+    from gan_demo.latent.directions import directions_path
+    from gan_demo.models.checkpoints import load_checkpoint, save_checkpoint
+    from gan_demo.models.pretrained import load_pretrained
     from gan_demo.studio import Studio
 
     tiny = [*TINY_ARCH, "--batch-size", "16", "--max-images", "64", "--holdout", "16"]

@@ -5,8 +5,8 @@ from functools import partial
 import numpy as np
 from PIL import Image
 
-from gan_demo.data import load_images
-from gan_demo.latent import conditional_keep
+from gan_demo.data.datasets import load_images
+from gan_demo.latent.directions import conditional_keep
 from gan_demo.studio import Studio, show
 
 

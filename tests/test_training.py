@@ -15,8 +15,8 @@ import torch
 from conftest import TINY_ARCH
 
 import train
-from gan_demo.checkpoints import load_checkpoint, load_state, state_path
-from gan_demo.objectives import DCGAN
+from gan_demo.models.checkpoints import load_checkpoint, load_state, state_path
+from gan_demo.training.objectives import DCGAN
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = [*TINY_ARCH, "--batch-size", "8", "--log-every", "2"]
@@ -208,9 +208,9 @@ def invertible(tiny_models, tmp_path) -> tuple[Path, Path]:
     learn to invert exactly."""
     import numpy as np
 
-    from gan_demo.checkpoints import save_checkpoint
-    from gan_demo.data import to_uint8
-    from gan_demo.pretrained import load_pretrained
+    from gan_demo.data.datasets import to_uint8
+    from gan_demo.models.checkpoints import save_checkpoint
+    from gan_demo.models.pretrained import load_pretrained
 
     tensors, meta = load_checkpoint(tiny_models["aegan"])
     tensors = {k: (v.float() * 10).half() if k.startswith("G.") and v.dim() == 4 else v for k, v in tensors.items()}
@@ -226,8 +226,8 @@ def invertible(tiny_models, tmp_path) -> tuple[Path, Path]:
 
 
 def test_encoder_refit_keeps_the_generator_and_learns_to_invert_it(invertible, tmp_path):
-    from gan_demo.data import load_images, to_float
-    from gan_demo.pretrained import load_pretrained
+    from gan_demo.data.datasets import load_images, to_float
+    from gan_demo.models.pretrained import load_pretrained
 
     stem, data = invertible
     out = tmp_path / "out"
@@ -252,7 +252,7 @@ def test_encoder_refit_keeps_the_generator_and_learns_to_invert_it(invertible, t
 
 
 def test_an_encoder_fitted_to_a_dcgan_makes_an_aegan_with_its_generator(tiny_models, tmp_path):
-    from gan_demo.pretrained import load_pretrained
+    from gan_demo.models.pretrained import load_pretrained
 
     source = tiny_models["dcgan"]
     assert refit(source, tiny_models["data"], tmp_path, "--max-images", "32") == 0
@@ -308,7 +308,7 @@ def test_a_refit_of_a_refit_still_names_the_generator_run(tiny_models, tmp_path)
 
 
 def test_mmd_to_prior_tells_prior_draws_from_shifted_or_shrunk_codes():
-    from gan_demo.objectives import mmd_to_prior
+    from gan_demo.training.objectives import mmd_to_prior
 
     gen = torch.Generator().manual_seed(0)
     prior = torch.randn(256, 16, generator=gen)

@@ -15,8 +15,8 @@ from PIL import Image
 from reliability.hostile import EXPECT_RESULT, PROBLEM_WORDS, face_like, image_size, write_hostile_files
 
 from bench.app_load import rss_mb
-from gan_demo.__main__ import main as cli
-from gan_demo.images import ImageInputError, load_mask, load_photo
+from gan_demo.cli import main as cli
+from gan_demo.data.photos import ImageInputError, load_mask, load_photo
 
 REQUEST_LIMIT_S = 30  # far above any tiny-model request; a hang or a runaway decode would cross it
 SERVER_GROWTH_LIMIT_MB = 400  # RSS growth of the (in-process) server across every hostile request
@@ -262,7 +262,7 @@ def test_uploads_as_data_urls_and_too_many_layers(client, tmp_path):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    from gan_demo.app import upload_source
+    from gan_demo.app.layout import upload_source
 
     png = tmp_path / "photo.png"
     Image.fromarray(face_like(30, 20)).save(png)

@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from conftest import TINY_ARCH, write_npz_folder
 
-from gan_demo.checkpoints import load_state, state_path
-from gan_demo.pretrained import load_pretrained
+from gan_demo.models.checkpoints import load_state, state_path
+from gan_demo.models.pretrained import load_pretrained
 
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = Path(__file__).with_name("faulty_train.py")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan_demo.__main__ import main as cli
+from gan_demo.cli import main as cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP = {".git", "runs", ".pytest_cache", ".ruff_cache"}

@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from gan_demo.checkpoints import CheckpointError
-from gan_demo.pretrained import load_pretrained
+from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.models.pretrained import load_pretrained
 from gan_demo.studio import Studio
 
 
@@ -115,7 +115,7 @@ def test_the_app_starts_with_the_valid_ones_and_says_which_were_skipped(broken):
 
     pytest.importorskip("gradio")
     from bench.app_load import free_port
-    from gan_demo.app import launch
+    from gan_demo.app.layout import launch
 
     folder, problems, marker = broken
     studio = Studio.load(folder)
@@ -141,7 +141,7 @@ def test_the_app_starts_with_the_valid_ones_and_says_which_were_skipped(broken):
     ],
 )
 def test_broken_directions_files_are_refused(tmp_path, metadata, tensors, problem):
-    from gan_demo.latent import Directions
+    from gan_demo.latent.directions import Directions
 
     content = {"mean_difference": torch.ones(1, 4), "linear": torch.ones(1, 4), "separation": torch.ones(1)}
     save_file({**content, **(tensors or {})}, str(tmp_path / "d.safetensors"), metadata=metadata)

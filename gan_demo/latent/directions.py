@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save as st_save
 
-from .checkpoints import CheckpointError, atomic_write, read_safetensors
-from .data import DIGIT_NAMES
+from gan_demo.data.datasets import DIGIT_NAMES
+from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors
+
 from .strokes import STROKE_NAMES
 
 

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, split_prefix
-from .models import ArchConfig, Classifier, Encoder, Generator
+from .nets import ArchConfig, Classifier, Encoder, Generator
 
 SIDE_FILES = (".state.safetensors", ".directions.safetensors")
 PARTS = {"dcgan": {"G"}, "aegan": {"G", "E"}, "ae": {"G", "E"}, "vae": {"G", "E"}, "classifier": {"C"}}

@@ -24,8 +24,9 @@ import torch.distributed as dist
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from . import __version__
-from .checkpoints import (
+from gan_demo import __version__
+from gan_demo.data.datasets import ImageData, random_flip, split_holdout, to_float
+from gan_demo.models.checkpoints import (
     CheckpointError,
     atomic_write,
     flatten_modules,
@@ -37,13 +38,13 @@ from .checkpoints import (
     split_prefix,
     state_path,
 )
-from .data import ImageData, random_flip, split_holdout, to_float
-from .fid_tracking import FidTracker
+from gan_demo.models.nets import ArchConfig
+from gan_demo.models.pretrained import Pretrained, load_pretrained
+from gan_demo.runtime import DTYPES, Dist, describe_hardware, resolve_precision
+
+from .fid import FidTracker
 from .graphs import GraphedStep, recordable_generator, why_not_recorded
-from .models import ArchConfig
 from .objectives import OBJECTIVES, Hyper, Objective
-from .pretrained import Pretrained, load_pretrained
-from .runtime import DTYPES, Dist, describe_hardware, resolve_precision
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import torch
 
-from .data import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8
-from .latent import Directions, fit_directions, sample_codes
-from .pretrained import Pretrained
+from gan_demo.data.datasets import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8
+from gan_demo.models.pretrained import Pretrained
+
+from .directions import Directions, fit_directions, sample_codes
 from .strokes import STROKE_NAMES, stroke_labels
 
 

@@ -16,11 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
+from gan_demo.models.nets import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
+from gan_demo.models.pretrained import Pretrained
+from gan_demo.runtime import autocast
+
 from .augment import diff_augment
 from .ema import GeneratorEMA
-from .models import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
-from .pretrained import Pretrained
-from .runtime import autocast
 
 KINDS = ("dcgan", "aegan", "ae", "vae", "classifier", "encoder")
 

@@ -13,8 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .latent import prior_penalty, sample_codes
-from .pretrained import Pretrained
+from gan_demo.models.pretrained import Pretrained
+
+from .directions import prior_penalty, sample_codes
 
 # How far (per feature, in the first block's post-ReLU units) a projection's detail may move the
 # generator's 4x4 feature map. 0.15 lifts the AE+GAN's held-out projection from 21.6 to about
@@ -186,7 +187,7 @@ def poisson_blend(photo: torch.Tensor, fill: torch.Tensor, mask_hole: torch.Tens
     """OpenCV's seamlessClone of the completion into the photo, inside the (slightly grown) hole."""
     import cv2
 
-    from .images import to_uint8_hwc
+    from gan_demo.data.photos import to_uint8_hwc
 
     src, dst = to_uint8_hwc(fill)[0], to_uint8_hwc(photo)[0]
     grown = F.max_pool2d(mask_hole, 3, stride=1, padding=1)[0, 0].cpu().numpy()

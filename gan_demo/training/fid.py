@@ -10,11 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .data import to_float
-from .latent import sample_codes
-from .metrics import features, fid
-from .models import ArchConfig
-from .pretrained import Pretrained
+from gan_demo.data.datasets import to_float
+from gan_demo.latent.directions import sample_codes
+from gan_demo.metrics.evaluation import features, fid
+from gan_demo.models.nets import ArchConfig
+from gan_demo.models.pretrained import Pretrained
 
 SAMPLE_SEED = 2024  # evaluate's sample codes
 

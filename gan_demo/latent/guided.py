@@ -14,8 +14,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .latent import Directions
-from .pretrained import Pretrained
+from gan_demo.models.pretrained import Pretrained
+
+from .directions import Directions
 
 GUIDED_STEPS = 20  # about 0.4 s for one 64x64 face on a 2-core CPU
 GUIDED_LR = 0.05

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:
-    from .training import Trainer
+    from .loop import Trainer
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import load_images, split_holdout, to_float
-from .guided import guided_edit
-from .images import to_uint8_hwc
-from .inversion import DETAIL_BOUND, colorize, inpaint, luminance, project, psnr
-from .latent import CONDITIONAL_KEEP, Directions, directions_path, sample_codes
-from .pretrained import Pretrained, load_pretrained
+from gan_demo.data.datasets import load_images, split_holdout, to_float
+from gan_demo.data.photos import to_uint8_hwc
+from gan_demo.latent.directions import CONDITIONAL_KEEP, Directions, directions_path, sample_codes
+from gan_demo.latent.guided import guided_edit
+from gan_demo.latent.inversion import DETAIL_BOUND, colorize, inpaint, luminance, project, psnr
+from gan_demo.models.pretrained import Pretrained, load_pretrained
 
 EDIT_TARGETS = ["Smiling", "Eyeglasses", "Male", "Blond_Hair"]
 

@@ -13,13 +13,13 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image
 
-from . import limits
-from .checkpoints import CheckpointError
-from .data import DIGIT_NAMES
-from .images import ImageInputError
-from .latent import sample_codes
-from .strokes import STROKE_NAMES
-from .studio import SLIDER_ATTRIBUTES, Studio, show
+from gan_demo import limits
+from gan_demo.data.datasets import DIGIT_NAMES
+from gan_demo.data.photos import ImageInputError
+from gan_demo.latent.directions import sample_codes
+from gan_demo.latent.strokes import STROKE_NAMES
+from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.studio import SLIDER_ATTRIBUTES, Studio, show
 
 MAX_FILE_SIZE = "10mb"
 MAX_DATA_URL = 15_000_000  # characters: a 10 MB file in base64

@@ -1,0 +1,1 @@
+"""The Gradio app: layout, tabs and the adapters between Gradio values and the Studio."""

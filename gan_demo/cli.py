@@ -1,0 +1,345 @@
+"""`python -m gan_demo <command>`: the latent toolkit from scripts and smoke tests.
+
+Commands: sample, interpolate, edit, project, inpaint, colorize, directions, evaluate.
+Every command takes --checkpoint (a path without extension, or either file) and --device,
+and prints what it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from gan_demo.data.datasets import IMAGE_SUFFIXES
+from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
+from gan_demo.latent.directions import (
+    Directions,
+    directions_path,
+    exemplar_arithmetic,
+    interpolate_with_detail,
+    sample_codes,
+)
+from gan_demo.latent.guided import guided_edit
+from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, project_code_and_detail
+from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.models.pretrained import Pretrained, load_pretrained, shipped_classifier
+
+from .limits import bounded_int
+from .runtime import resolve_device
+
+
+def safe_output(out_dir: Path, relative: Path, suffix: str) -> Path:
+    """out_dir/relative with `suffix`, refusing names that would land outside out_dir."""
+    target = (out_dir / relative).with_suffix(suffix).resolve()
+    if not target.is_relative_to(out_dir.resolve()):
+        raise ValueError(f"output name {relative} would leave {out_dir}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def inputs(image: str) -> list[tuple[Path, Path]]:
+    """--image as a file or a folder -> (path, name relative to the input root) pairs."""
+    root = Path(image)
+    if root.is_dir():
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise ImageInputError(f"{root}: no images found")
+        return [(p, p.relative_to(root)) for p in files]
+    if not root.is_file():
+        raise ImageInputError(f"{root}: file not found")
+    return [(root, Path(root.name))]
+
+
+def write(images: torch.Tensor, paths: list[Path]) -> None:
+    for im, path in zip(to_pil(images), paths):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        im.save(path)
+        print(f"wrote {path}")
+
+
+def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
+    from torchvision.utils import save_image
+
+    save_image(images.add(1).div(2).clamp(0, 1), path, nrow=nrow)
+    print(f"wrote {path}")
+
+
+def cmd_sample(model: Pretrained, args) -> None:
+    z = sample_codes(args.n, model.arch.z_dim, args.seed, args.truncation)
+    images = model.generate(z).cpu()
+    out = Path(args.out)
+    write(images, [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)])
+    if args.grid:
+        grid(images, out / f"grid-{args.seed}.png")
+
+
+def codes_for(model: Pretrained, spec: str, detail_bound: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """'seed:N' -> a sampled code; a file path -> the photo's projected code; each with its detail."""
+    if spec.startswith("seed:"):
+        return sample_codes(1, model.arch.z_dim, int(spec[5:])), blank_detail(model)
+    return project_code_and_detail(model, load_photo(spec, model.arch.size, model.arch.channels), detail_bound)
+
+
+def cmd_interpolate(model: Pretrained, args) -> None:
+    codes, details = zip(*(codes_for(model, s, args.detail_bound) for s in args.keyframes))
+    path = interpolate_with_detail(torch.cat(codes), torch.cat(details), args.frames, args.method)
+    frames = model.generate(*path).cpu()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    grid(frames, out / "frames.png", nrow=args.frames)
+    for suffix in (".gif", ".mp4"):
+        print(f"wrote {save_frames(frames, out / ('morph' + suffix), fps=args.fps)}")
+
+
+def cmd_edit(model: Pretrained, args) -> None:
+    directions = Directions.load(args.directions or directions_path(args.checkpoint))
+    if args.guided and not args.attribute:
+        raise ValueError("--guided edits attributes: give --attribute")
+    for name in [*(args.attribute or []), *(args.keep or [])]:
+        directions.index(name)  # an unknown name fails here, with the known ones listed
+    out = Path(args.out)
+    if args.arithmetic:
+        pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
+        z, detail = exemplar_arithmetic(*pools), blank_detail(model)
+    elif args.image:
+        z, detail = project_code_and_detail(
+            model, load_photo(args.image, model.arch.size, model.arch.channels), args.detail_bound
+        )
+    else:
+        z, detail = sample_codes(1, model.arch.z_dim, args.seed), blank_detail(model)
+    rows = []
+    guide = load_pretrained(args.classifier or shipped_classifier(model), model.device) if args.guided else None
+    for attr in args.attribute or []:
+        strengths = torch.linspace(-args.strength, args.strength, args.steps)
+        if guide is not None:
+            codes = torch.cat(
+                [
+                    guided_edit(
+                        model, guide, directions, z, {attr: float(s)}, args.keep or [], args.method, detail=detail
+                    )
+                    for s in strengths
+                ]
+            )
+        else:
+            codes = z + strengths.view(-1, 1) * directions.step(attr, args.method, args.keep or [])
+        rows.append(model.generate(codes, detail).cpu())
+    if not rows:
+        rows.append(model.generate(z, detail).cpu())
+    out.mkdir(parents=True, exist_ok=True)
+    grid(torch.cat(rows), out / "edit.png", nrow=rows[0].shape[0])
+
+
+def per_image(model: Pretrained, args, run) -> None:
+    """run(photo, original, path, rel) for each --image; in a folder, an unusable file is reported
+    and skipped so the others are still written, and the command fails at the end."""
+    out = Path(args.out)
+    pairs = inputs(args.image)
+    failures = []
+    for path, rel in pairs:
+        try:
+            original = open_image(path)
+            photo = to_tensor(original, model.arch.size, model.arch.channels)
+            result = run(photo, original, path, rel)
+        except ImageInputError as err:
+            if len(pairs) == 1:
+                raise
+            failures.append(str(err))
+            print(f"skipped {path}: {err}", file=sys.stderr)
+            continue
+        write(result, [safe_output(out, rel, ".png")])
+    if failures:
+        raise ImageInputError(f"{len(failures)} of {len(pairs)} images could not be used (listed above)")
+
+
+def cmd_project(model: Pretrained, args) -> None:
+    from gan_demo.latent.inversion import project, psnr
+
+    def run(photo, original, path, rel):
+        fit = project(model, photo, steps=args.steps, candidates=args.candidates, detail_bound=args.detail_bound)
+        print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
+        return fit.image
+
+    per_image(model, args, run)
+
+
+def mask_for(args, path: Path, rel: Path, size: int, photo_size: tuple[int, int]) -> torch.Tensor:
+    mask = Path(args.mask)
+    if mask.is_dir():
+        candidates = [mask / rel.with_suffix(".png"), mask / rel]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ImageInputError(f"{mask}: no mask named {rel.with_suffix('.png')} for {path}")
+        mask = found
+    return load_mask(mask, size, expect=photo_size)
+
+
+def cmd_inpaint(model: Pretrained, args) -> None:
+    from gan_demo.latent.inversion import inpaint
+
+    def run(photo, original, path, rel):
+        hole = mask_for(args, path, rel, model.arch.size, original.size)
+        return inpaint(model, photo, hole, steps=args.steps, candidates=args.candidates, blend=args.blend).image
+
+    per_image(model, args, run)
+
+
+def cmd_colorize(model: Pretrained, args) -> None:
+    from gan_demo.latent.inversion import colorize, luminance
+
+    per_image(
+        model,
+        args,
+        lambda photo, original, path, rel: (
+            colorize(model, luminance(photo), steps=args.steps, candidates=args.candidates).image
+        ),
+    )
+
+
+def cmd_directions(model: Pretrained, args) -> None:
+    from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
+
+    if model.has_encoder and args.data:
+        directions = directions_from_photos(model, args.data, args.holdout)
+    else:
+        directions = directions_from_classifier(model, load_pretrained(args.classifier, model.device), args.n)
+    print(f"wrote {directions.save(directions_path(args.checkpoint))}")
+
+
+def cmd_evaluate(model: Pretrained, args) -> None:
+    from gan_demo.metrics.evaluation import evaluate
+
+    for field in ("n", "fit_n"):
+        bounded_int(getattr(args, field), "--" + field.replace("_", "-"), 1, 10**6)
+    print(json.dumps(evaluate(model, args), indent=2))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m gan_demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(
+        name: str, help: str, out: bool = True, image: bool = False, optimise: bool = False, detail_bound: bool = False
+    ):
+        c = sub.add_parser(name, help=help)
+        c.add_argument("--checkpoint", required=True, help="checkpoints/NAME (or NAME.safetensors / NAME.json)")
+        c.add_argument("--device", default="auto")
+        c.add_argument("--seed", type=int, default=0)
+        if out:
+            c.add_argument("--out", required=True, help="output folder")
+        if image:
+            c.add_argument("--image", required=True, help="a photo, or a folder of photos (outputs mirror the names)")
+        if optimise:
+            c.add_argument("--steps", type=int, help="optimisation steps (default 100 with an encoder, else 60)")
+            c.add_argument(
+                "--candidates", type=int, help="starting codes optimised together (default 1 with an encoder, else 4)"
+            )
+        if detail_bound:
+            c.add_argument(
+                "--detail-bound",
+                type=float,
+                default=DETAIL_BOUND,
+                help="how far a projected photo's detail may move the generator's first feature map (0: the code alone)",
+            )
+        return c
+
+    c = command("sample", "N images from a seed")
+    c.add_argument("--n", type=int, default=16)
+    c.add_argument("--truncation", type=float, default=1.0)
+    c.add_argument("--grid", action="store_true", help="also write a contact sheet")
+    c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4", detail_bound=True)
+    c.add_argument("--keyframes", nargs="+", default=["seed:0", "seed:1"])
+    c.add_argument("--frames", type=int, default=8)
+    c.add_argument("--method", choices=("slerp", "lerp"), default="slerp")
+    c.add_argument("--fps", type=int, default=8)
+    c = command("edit", "attribute sliders or exemplar arithmetic", detail_bound=True)
+    c.add_argument("--attribute", action="append", help="e.g. Smiling (repeatable)")
+    c.add_argument("--keep", nargs="*", help="attributes to hold fixed (conditional direction)")
+    c.add_argument(
+        "--strength",
+        type=float,
+        default=2.0,
+        help="in units of the attribute's separation (with --guided also the logit to reach)",
+    )
+    c.add_argument("--steps", type=int, default=5, help="images per attribute, from -strength to +strength")
+    c.add_argument("--method", choices=("linear", "mean_difference"), default="linear")
+    c.add_argument("--image", help="edit this photo's projected code instead of a sample")
+    c.add_argument("--directions", help="default: CHECKPOINT.directions.safetensors")
+    c.add_argument(
+        "--guided",
+        action="store_true",
+        help="correct each step with the classifier so the other attributes (digits: the digit) keep their read-out",
+    )
+    c.add_argument(
+        "--classifier",
+        help="guides --guided edits (default: checkpoints/classifier-celeba64, or -mnist for digits, "
+        "from the current folder)",
+    )
+    c.add_argument(
+        "--arithmetic",
+        nargs=3,
+        type=int,
+        metavar=("SEED_A", "SEED_B", "SEED_C"),
+        help="mean(A) - mean(B) + mean(C) of sampled exemplar sets",
+    )
+    c.add_argument("--exemplars", type=int, default=3)
+    command("project", "photo -> code -> reconstruction", image=True, optimise=True, detail_bound=True)
+    c = command("inpaint", "fill the white pixels of --mask", image=True, optimise=True)
+    c.add_argument(
+        "--mask", required=True, help="a PNG of the photo's size (white = fill), or a folder matched by name"
+    )
+    c.add_argument("--blend", choices=("feather", "poisson", "none"), default="feather")
+    command("colorize", "colour a gray face", image=True, optimise=True)
+    c = command("directions", "compute and save the 40 attribute directions beside the checkpoint", out=False)
+    c.add_argument("--data", help="labelled photos to encode (models with an encoder)")
+    c.add_argument("--holdout", type=int, default=500)
+    c.add_argument(
+        "--classifier", default="checkpoints/classifier-celeba64", help="labels samples (models without an encoder)"
+    )
+    c.add_argument("--n", type=int, default=10000)
+    c = command("evaluate", "metrics as JSON", out=False)
+    c.add_argument("--data", required=True)
+    c.add_argument("--holdout", type=int, default=500)
+    c.add_argument("--classifier", default="checkpoints/classifier-celeba64")
+    c.add_argument("--n", type=int, default=500, help="samples and held-out images for FID")
+    c.add_argument("--fit-n", type=int, default=100, help="held-out images for projection, inpainting and colorization")
+    c.add_argument(
+        "--metrics",
+        nargs="*",
+        default=["fid", "edit", "projection", "inpainting", "colorization", "classifier", "digits"],
+    )
+    return p.parse_args(argv)
+
+
+COMMANDS = {
+    "sample": cmd_sample,
+    "interpolate": cmd_interpolate,
+    "edit": cmd_edit,
+    "project": cmd_project,
+    "inpaint": cmd_inpaint,
+    "colorize": cmd_colorize,
+    "directions": cmd_directions,
+    "evaluate": cmd_evaluate,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        model = load_pretrained(args.checkpoint, resolve_device(args.device))
+        if model.G is None and args.command != "evaluate":
+            raise CheckpointError(f"{args.checkpoint}: a {model.kind} has no generator; '{args.command}' needs one")
+        COMMANDS[args.command](model, args)
+    except (CheckpointError, ImageInputError, ValueError, KeyError, RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

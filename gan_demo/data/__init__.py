@@ -1,0 +1,1 @@
+"""Training datasets and single photos in and out."""

@@ -1,0 +1,1 @@
+"""The latent toolkit: directions, guided edits, projection, inpainting, colorization."""

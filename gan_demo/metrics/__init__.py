@@ -1,0 +1,1 @@
+"""Quality metrics and the evaluation driver."""

@@ -1,0 +1,1 @@
+"""Networks, the registry of model kinds, checkpoint files and the loader."""

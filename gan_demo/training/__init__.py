@@ -1,0 +1,1 @@
+"""The training loop, its objectives, EMA, augmentation, CUDA graphs and FID tracking."""
