@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gan_demo.models.nets import ArchConfig, Discriminator, Generator  # noqa: E402
 from gan_demo.runtime import autocast, resolve_device  # noqa: E402
-from gan_demo.training.objectives import DCGAN, Hyper  # noqa: E402
+from gan_demo.training.config import Hyper  # noqa: E402
+from gan_demo.training.objectives import make_objective  # noqa: E402
 
 
 def median_ms(fn, repeats: int, device: torch.device) -> float:
@@ -73,7 +74,7 @@ def time_layer(conv, x, precision: str, device: torch.device, repeats: int) -> d
 
 def convolution_share(arch: ArchConfig, device: torch.device, batch: int, steps: int = 5) -> float:
     """Share of a DCGAN training step's operator time spent in convolutions (torch.profiler)."""
-    objective = DCGAN(arch, Hyper(ema=0.999), device, "bf16", distributed=False)
+    objective = make_objective("dcgan", arch, Hyper(), device, precision="bf16")  # train.py's defaults
     x = (torch.rand(batch, 3, arch.size, arch.size, device=device) * 2 - 1).contiguous(
         memory_format=torch.channels_last
     )

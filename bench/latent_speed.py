@@ -23,7 +23,7 @@ from gan_demo.latent.directions import Directions, conditional_keep, directions_
 from gan_demo.latent.guided import guided_edit  # noqa: E402
 from gan_demo.latent.inversion import colorize, inpaint, luminance, project  # noqa: E402
 from gan_demo.metrics.evaluation import centre_mask  # noqa: E402
-from gan_demo.models.pretrained import load_pretrained, shipped_classifier  # noqa: E402
+from gan_demo.models.pretrained import classifier_for, load_pretrained  # noqa: E402
 
 TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
 
@@ -59,7 +59,7 @@ def main() -> None:
     if model.arch.channels == 3:  # digits have no colour to restore
         ops["colorize"] = lambda: colorize(model, luminance(photo))
     if directions_path(args.checkpoint).exists():  # no target in the issue
-        guide = load_pretrained(args.classifier or shipped_classifier(model))
+        guide = classifier_for(model, args.classifier)
         edit = {"Smiling" if model.arch.channels == 3 else "thickness": 2.0}
         directions = Directions.load(directions_path(args.checkpoint))
         keep = partial(conditional_keep, directions.names)  # as the app: conditional, then guided

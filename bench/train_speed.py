@@ -31,8 +31,8 @@ from bench.reference import reference_steps, write_pngs  # noqa: E402
 from gan_demo.data.datasets import load_images  # noqa: E402
 from gan_demo.models.nets import ArchConfig  # noqa: E402
 from gan_demo.runtime import resolve_device  # noqa: E402
-from gan_demo.training.loop import RunConfig, Trainer  # noqa: E402
-from gan_demo.training.objectives import Hyper  # noqa: E402
+from gan_demo.training.config import RunConfig  # noqa: E402
+from gan_demo.training.loop import Trainer  # noqa: E402
 
 
 def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int) -> float:
@@ -65,7 +65,6 @@ def ours_img_s(
         out=str(out),
         name="bench",
         arch=arch,
-        hyper=Hyper(),
         batch_size=batch,
         max_images=(warmup + steps) * batch,
         sample_every=10**9,

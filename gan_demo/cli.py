@@ -26,7 +26,7 @@ from gan_demo.latent.directions import (
 from gan_demo.latent.guided import guided_edit
 from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, project_code_and_detail
 from gan_demo.models.checkpoints import CheckpointError
-from gan_demo.models.pretrained import Pretrained, load_pretrained, shipped_classifier
+from gan_demo.models.pretrained import Pretrained, classifier_for, load_pretrained
 
 from .limits import bounded_int
 from .runtime import resolve_device
@@ -112,7 +112,7 @@ def cmd_edit(model: Pretrained, args) -> None:
     else:
         z, detail = sample_codes(1, model.arch.z_dim, args.seed), blank_detail(model)
     rows = []
-    guide = load_pretrained(args.classifier or shipped_classifier(model), model.device) if args.guided else None
+    guide = classifier_for(model, args.classifier) if args.guided else None
     for attr in args.attribute or []:
         strengths = torch.linspace(-args.strength, args.strength, args.steps)
         if guide is not None:

@@ -31,6 +31,7 @@ from gan_demo.latent.directions import (
 )
 from gan_demo.latent.guided import guided_edit
 from gan_demo.latent.inversion import blank_detail, colorize, inpaint, luminance, project_code_and_detail
+from gan_demo.models import kinds
 from gan_demo.models.checkpoints import CheckpointError
 from gan_demo.models.pretrained import Pretrained, find_checkpoints, load_pretrained
 
@@ -53,16 +54,6 @@ SLIDER_ATTRIBUTES = [
 KEEP_FILES_S = 15 * 60
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
-
-STORY = [
-    ("ae", "Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces."),
-    (
-        "vae",
-        "VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry.",
-    ),
-    ("dcgan", "DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos."),
-    ("aegan", "AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited."),
-]
 
 
 def show(images: torch.Tensor) -> list[Image.Image]:
@@ -113,12 +104,22 @@ class Studio:
         return studio
 
     # -- lookups --------------------------------------------------------------------------------------
-    def generators(self, channels: int | None = None, kinds: tuple[str, ...] = ()) -> list[str]:
+    def generators(self, channels: int | None = None, kind: str | None = None) -> list[str]:
+        """The models that sample, of these image channels and this kind when given."""
         return [
             n
             for n, m in self.models.items()
-            if m.G is not None and (channels is None or m.arch.channels == channels) and (not kinds or m.kind in kinds)
+            if m.spec.can("sample")
+            and (channels is None or m.arch.channels == channels)
+            and (kind is None or m.kind == kind)
         ]
+
+    def showcase(self, names: list[str]) -> str | None:
+        """Of these models, the one to show first: sharp samples and an encoder for photos (the
+        AE+GAN), else sharp samples, else the first."""
+        specs = {n: self.models[n].spec for n in names}
+        ranked = sorted(names, key=lambda n: (not specs[n].adversarial, not specs[n].can("encode")))
+        return ranked[0] if ranked else None
 
     def editable(self) -> list[str]:
         return [n for n in self.generators() if n in self.directions]
@@ -345,9 +346,10 @@ class Studio:
         seed = limits.seed(seed)
         n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         image = open_image(upload) if upload is not None else None  # decoded once for every encoder
-        for kind, caption in STORY:
-            name = next((n_ for n_ in self.generators(3, (kind,))), None)
-            if name is None:
+        for kind in kinds.names():  # in the order the course tells them
+            caption = kinds.get(kind).story
+            name = next(iter(self.generators(3, kind)), None)
+            if not caption or name is None:
                 continue
             model = self.models[name]
             samples = show(model.generate(sample_codes(n, model.arch.z_dim, seed)))

@@ -13,7 +13,9 @@ from conftest import TINY_ARCH
 
 import train
 from gan_demo.cli import main as gan_demo_main
-from gan_demo.models.pretrained import load_pretrained
+from gan_demo.domain import DIGITS, FACES
+from gan_demo.models.nets import ArchConfig
+from gan_demo.models.pretrained import find_classifier, load_pretrained
 
 ROOT = Path(__file__).resolve().parent.parent
 # 8 steps of 8 images, 16 held out; fp32 weights so evaluate reads exactly what training measured
@@ -85,9 +87,11 @@ def test_fid_errors_are_clear(tiny_models, digits, tmp_path, capsys):
 
 
 def test_the_shipped_classifier_is_the_default_for_its_image_shape():
-    assert train.shipped_classifier(3, 64).endswith("checkpoints/classifier-celeba64")
-    assert train.shipped_classifier(1, 32).endswith("checkpoints/classifier-mnist")
-    assert train.shipped_classifier(3, 32) is None
+    faces, digits = ArchConfig(channels=3, size=64), ArchConfig(channels=1, size=32)
+    assert str(find_classifier(faces, FACES)).endswith("checkpoints/classifier-celeba64")
+    assert str(find_classifier(digits, DIGITS)).endswith("checkpoints/classifier-mnist")
+    assert find_classifier(ArchConfig(channels=3, size=32), FACES) is None
+    assert find_classifier(digits, FACES) is None  # digit classes are not face attributes
 
 
 def test_fid_with_two_torchrun_processes(tiny_models, tmp_path):

@@ -17,8 +17,8 @@ import train
 from gan_demo.data.datasets import load_images
 from gan_demo.models.checkpoints import optimizer_from_tensors, optimizer_to_tensors
 from gan_demo.models.nets import ArchConfig
-from gan_demo.training.loop import RunConfig, Trainer
-from gan_demo.training.objectives import Hyper
+from gan_demo.training.config import Hyper, RunConfig
+from gan_demo.training.loop import Trainer
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="records CUDA graphs: needs a GPU")
 ARCH = ArchConfig(channels=3, size=32, width=8, z_dim=16, enc_width=8)

@@ -37,14 +37,14 @@ class LinearReadout(nn.Module):
 
 def models():
     arch = ArchConfig(channels=1, size=32, width=8, z_dim=Z_DIM)
-    gen = Pretrained("codes", "dcgan", arch, {}, torch.device("cpu"), G=CodeImage())
+    gen = Pretrained("codes", "dcgan", arch, {}, torch.device("cpu"), {"G": CodeImage()})
     clf = Pretrained(
         "readout",
         "classifier",
         arch,
         {},
         torch.device("cpu"),
-        C=LinearReadout(),
+        {"C": LinearReadout()},
         label_names=NAMES,
         label_kind="attributes",
     )
@@ -117,7 +117,7 @@ def test_guided_edit_errors():
 def digit_models():
     """Ten digit logits read linearly off the code, and a stroke direction that also turns 5s into 3s."""
     arch = ArchConfig(channels=1, size=32, width=8, z_dim=Z_DIM)
-    gen = Pretrained("codes", "dcgan", arch, {}, torch.device("cpu"), G=CodeImage())
+    gen = Pretrained("codes", "dcgan", arch, {}, torch.device("cpu"), {"G": CodeImage()})
     readout = torch.randn(10, Z_DIM, generator=torch.Generator().manual_seed(0))
     readout[:, 7] = 0  # a dimension no digit reads, as stroke width is, mostly
 
@@ -126,7 +126,7 @@ def digit_models():
             return 3.0 * x.flatten(1)[:, :Z_DIM] @ readout.T
 
     clf = Pretrained(
-        "digits", "classifier", arch, {}, torch.device("cpu"), C=DigitReadout(), label_names=DIGIT_NAMES,
+        "digits", "classifier", arch, {}, torch.device("cpu"), {"C": DigitReadout()}, label_names=DIGIT_NAMES,
         label_kind="classes",
     )  # fmt: skip
     # half along 5 -> 3, half along the unread dimension: holding the digit is possible

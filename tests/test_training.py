@@ -15,6 +15,7 @@ import torch
 from conftest import TINY_ARCH
 
 import train
+from gan_demo.models import kinds
 from gan_demo.models.checkpoints import load_checkpoint, load_state, state_path
 from gan_demo.training.objectives import DCGAN
 
@@ -276,7 +277,7 @@ def test_encoder_refit_resumes_to_the_same_weights(tiny_models, tmp_path):
     state_once, state_split = (load_state(tmp_path / d / "aegan-faces")[0] for d in ("once", "split"))
     assert all(torch.equal(state_once[k], state_split[k]) for k in state_once)
     once, meta = load_checkpoint(tmp_path / "once" / "aegan-faces")
-    assert meta["training"]["options"]["hyper"]["prior_weight"] == train.REFIT_PRIOR_WEIGHT
+    assert meta["training"]["options"]["hyper"]["prior_weight"] == kinds.get("encoder").defaults["prior_weight"]
     split, _ = load_checkpoint(tmp_path / "split" / "aegan-faces")
     assert once.keys() == split.keys() and all(torch.equal(once[k], split[k]) for k in once)
 
@@ -286,7 +287,7 @@ def test_encoder_refit_errors(tiny_models, faces, tmp_path, capsys):
     assert run_train("--model", "encoder", *data) == 1
     assert "pass --generator CHECKPOINT" in capsys.readouterr().err
     assert run_train("--model", "encoder", "--generator", str(tiny_models["classifier"]), *data) == 1
-    assert "fits an encoder to an aegan or dcgan generator, found a classifier" in capsys.readouterr().err
+    assert "fits an encoder to a GAN's generator (dcgan or aegan), found a classifier" in capsys.readouterr().err
     assert run_train("--model", "encoder", "--generator", str(tmp_path / "missing"), *data) == 1
     assert "missing.json: missing" in capsys.readouterr().err
     assert run_train("--model", "dcgan", "--generator", str(tiny_models["aegan"]), *data) == 1

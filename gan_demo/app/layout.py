@@ -132,7 +132,7 @@ def mask_editor(**kwargs) -> gr.ImageEditor:
 def example_images(studio: Studio, folder: Path, channels: int, n: int, seed: int) -> list[str]:
     """Example images the app draws itself from its AE+GAN (else any generator) of that many
     channels: faces or digits (no dataset photos are shipped). None without such a model."""
-    name = next(iter(studio.generators(channels, ("aegan",)) or studio.generators(channels)), None)
+    name = studio.showcase(studio.generators(channels))
     if name is None:
         return []
     model = studio.models[name]
@@ -174,7 +174,7 @@ def build_app(studio: Studio) -> gr.Blocks:
     faces = studio.generators(3)
     all_generators = studio.generators()
     editable = studio.editable()
-    face_default = next((n for n in faces if "aegan" in n), faces[0] if faces else None)
+    face_default = studio.showcase(faces)
 
     # delete_cache: every 10 min, drop Gradio's cached uploads and results older than an hour
     with gr.Blocks(title="gan_demo: from autoencoders to GANs", delete_cache=(600, 3600)) as demo:
@@ -229,7 +229,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             )
 
         with gr.Tab("Attributes"):
-            edit_default = next((n for n in editable if "aegan" in n), editable[0] if editable else None)
+            edit_default = studio.showcase(editable)
             names = studio.attribute_names(edit_default) or SLIDER_ATTRIBUTES
             # one slider per attribute any model has; each model shows only its own (faces or digit strokes)
             known = {n for m in editable for n in studio.attribute_names(m)} or set(SLIDER_ATTRIBUTES)

@@ -83,7 +83,7 @@ def optimise(
     one) and each one's final data loss. `on_step(done, total)` reports progress (and may raise
     to cancel)."""
     if prior_weight is None:  # a plain AE's codes are not Gaussian: no prior to pull them towards
-        prior_weight = 0.0 if model.kind == "ae" else 0.05
+        prior_weight = 0.05 if model.spec.gaussian_prior else 0.0
     if detail_bound < 0:
         raise ValueError(f"detail bound must be >= 0, got {detail_bound}")
     z = z.to(model.device).clone().requires_grad_(True)

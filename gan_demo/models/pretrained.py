@@ -1,7 +1,12 @@
-"""Rebuild trained networks from a checkpoint (safetensors + JSON), validated, ready for inference."""
+"""Rebuild trained networks from a checkpoint (safetensors + JSON), validated, ready for inference.
+
+Every network is built from the JSON alone (its kind's row in gan_demo.models.kinds, its
+architecture and label names), then given the file's weights.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,47 +14,76 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from gan_demo.domain import Domain, domain_of
+
+from . import kinds
 from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, split_prefix
-from .nets import ArchConfig, Classifier, Encoder, Generator
+from .kinds import ModelKind
+from .nets import ArchConfig
 
 SIDE_FILES = (".state.safetensors", ".directions.safetensors")
-PARTS = {"dcgan": {"G"}, "aegan": {"G", "E"}, "ae": {"G", "E"}, "vae": {"G", "E"}, "classifier": {"C"}}
-MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
+SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints"  # the repository's own checkpoints
 
 
 @dataclass
 class Pretrained:
-    """A trained model in eval mode: G (generator/decoder), E (encoder), C (classifier) as present."""
+    """A trained model in eval mode: its networks by their key prefix, G (generator/decoder),
+    E (encoder) and C (classifier), as its kind has them."""
 
     name: str
     kind: str
     arch: ArchConfig
     meta: dict
     device: torch.device
-    G: Generator | None = None
-    E: Encoder | None = None
-    C: Classifier | None = None
+    parts: dict[str, nn.Module] = field(default_factory=dict)
     label_names: list[str] = field(default_factory=list)
     label_kind: str = ""
     stored_dtype: torch.dtype = torch.float32  # the weights' type in the file (loaded as fp32)
+    path: Path | None = None  # the checkpoint's stem, when loaded from files
+
+    @property
+    def G(self) -> nn.Module | None:
+        return self.parts.get("G")
+
+    @property
+    def E(self) -> nn.Module | None:
+        return self.parts.get("E")
+
+    @property
+    def C(self) -> nn.Module | None:
+        return self.parts.get("C")
+
+    @property
+    def spec(self) -> ModelKind:
+        """This model's row in the kind registry."""
+        return kinds.get(self.kind)
+
+    @property
+    def domain(self) -> Domain:
+        return domain_of(self.label_names, self.arch.channels)
 
     @property
     def has_encoder(self) -> bool:
         return self.E is not None
+
+    def detail_shape(self) -> tuple[int, ...] | None:
+        """The shape of one image's detail (gan_demo.models.nets.Generator), None for a generator without one."""
+        shape = getattr(self.G, "detail_shape", None)
+        return tuple(shape()) if shape is not None else None
 
     @torch.no_grad()
     def generate(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
         """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]; `detail` is a projected photo's
         residual (models.Generator), kept through edits and morphs of that photo."""
         if detail is not None:
-            expected = self.G.detail_shape()
-            if tuple(detail.shape[1:]) != expected or detail.shape[0] not in (1, z.shape[0]):
+            expected = self.detail_shape()
+            if expected is None or tuple(detail.shape[1:]) != expected or detail.shape[0] not in (1, z.shape[0]):
                 raise ValueError(
                     f"{self.name}: a detail of shape {tuple(detail.shape)} for {z.shape[0]} codes; "
-                    f"expected (1 or {z.shape[0]}, {', '.join(map(str, expected))})"
+                    f"expected (1 or {z.shape[0]}, {', '.join(map(str, expected or ()))})"
                 )
-            detail = detail.to(self.device, torch.float32)
-        return self.G(z.to(self.device, torch.float32), detail).float()
+            return self.G(z.to(self.device, torch.float32), detail.to(self.device, torch.float32)).float()
+        return self.G(z.to(self.device, torch.float32)).float()
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,7 +98,7 @@ class Pretrained:
         return logits.sigmoid() if self.label_kind == "attributes" else logits.softmax(1)
 
 
-def _build(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, where: Path) -> nn.Module:
+def _fill(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, where: Path) -> nn.Module:
     weights = split_prefix(tensors, prefix)
     expected = module.state_dict()
     missing = sorted(set(expected) - set(weights))
@@ -87,35 +121,35 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
     weights_path, config_path = checkpoint_paths(path)
     tensors, meta = load_checkpoint(path)
     try:
-        kind, arch = meta["kind"], ArchConfig(**meta["arch"])
+        spec, arch = kinds.get(meta["kind"]), ArchConfig(**meta["arch"])
         labels = meta.get("labels") or {}
         label_names, label_kind = list(labels.get("names", [])), str(labels.get("kind", ""))
         if not all(isinstance(n, str) for n in label_names):
             raise ValueError("label names must be strings")
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise CheckpointError(f"{config_path}: bad or missing architecture or labels ({err})") from err
-    model = Pretrained(
-        config_path.stem, kind, arch, meta, torch.device(device), label_names=label_names, label_kind=label_kind
-    )
-    model.stored_dtype = next((t.dtype for t in tensors.values() if t.is_floating_point()), torch.float32)
+        raise CheckpointError(f"{config_path}: bad or missing kind, architecture or labels ({err})") from err
     prefixes = {k.split(".", 1)[0] for k in tensors}
-    if kind in PARTS and prefixes != PARTS[kind]:
+    if prefixes != set(spec.parts):
         raise CheckpointError(
-            f"{weights_path}: a {kind} checkpoint ({config_path.name}) holds networks {sorted(PARTS[kind])}, this file {sorted(prefixes)}"
+            f"{weights_path}: a {spec.name} checkpoint ({config_path.name}) holds networks {sorted(spec.parts)}, this file {sorted(prefixes)}"
         )
-    if "G" in prefixes:
-        model.G = _build(Generator(arch), tensors, "G", weights_path).to(model.device)
-    if "E" in prefixes:
-        out_dim = 2 * arch.z_dim if kind == "vae" else arch.z_dim
-        model.E = _build(Encoder(arch, out_dim=out_dim), tensors, "E", weights_path).to(model.device)
-    if "C" in prefixes:
-        n_classes = len(model.label_names)
-        if not 0 < n_classes <= MAX_LABELS:
-            raise CheckpointError(f"{config_path}: a classifier needs 1 to {MAX_LABELS} label names in the JSON")
-        model.C = _build(Classifier(arch, n_classes), tensors, "C", weights_path).to(model.device)
-    if model.G is None and model.C is None:
-        raise CheckpointError(f"{weights_path}: holds neither a generator (G.*) nor a classifier (C.*)")
-    return model
+    try:
+        untrained = spec.build(arch, label_names)
+    except ValueError as err:
+        raise CheckpointError(f"{config_path}: {err}") from err
+    device = torch.device(device)
+    return Pretrained(
+        config_path.stem,
+        spec.name,
+        arch,
+        meta,
+        device,
+        {prefix: _fill(module, tensors, prefix, weights_path).to(device) for prefix, module in untrained.items()},
+        label_names,
+        label_kind,
+        next((t.dtype for t in tensors.values() if t.is_floating_point()), torch.float32),
+        config_path.with_suffix(""),
+    )
 
 
 def find_checkpoints(folder: str | os.PathLike) -> list[Path]:
@@ -127,7 +161,42 @@ def find_checkpoints(folder: str | os.PathLike) -> list[Path]:
     return sorted(stems)
 
 
-def shipped_classifier(model: Pretrained) -> str:
-    """The repository's classifier for a model's images (faces or digits), relative to the working
-    folder: what guided edits use unless told otherwise."""
-    return f"checkpoints/classifier-{'celeba64' if model.arch.channels == 3 else 'mnist'}"
+def reads(kind: str, arch: ArchConfig, label_kind: str, images: ArchConfig, domain: Domain) -> bool:
+    """Whether a checkpoint of this kind, architecture and labels classifies a model's images:
+    the same channels and size, and its domain's labels (attributes for faces, classes for digits)."""
+    try:
+        classifies = kinds.get(kind).can("classify")
+    except KeyError:
+        return False
+    same_shape = (arch.channels, arch.size) == (images.channels, images.size)
+    return classifies and same_shape and label_kind == domain.label_kind
+
+
+def find_classifier(images: ArchConfig, domain: Domain, near: str | os.PathLike | None = None) -> Path | None:
+    """The classifier checkpoint for images of this shape and domain: the first that reads them
+    in the folder `near` (a model's own), then in the repository's checkpoints/; None if neither
+    has one."""
+    folders = [Path(near)] if near is not None else []
+    for folder in dict.fromkeys([*folders, SHIPPED]):
+        for config in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                meta = json.loads(config.read_text())
+                labels = meta.get("labels") or {}
+                if reads(meta["kind"], ArchConfig(**meta["arch"]), labels.get("kind", ""), images, domain):
+                    return config.with_suffix("")
+            except (OSError, ValueError, TypeError, KeyError, AttributeError):
+                continue  # not a checkpoint's JSON, or a broken one: the loader reports those
+    return None
+
+
+def classifier_for(model: Pretrained, override: str | os.PathLike | None = None) -> Pretrained:
+    """The classifier that reads a model's images (`override`, else `find_classifier` beside the
+    model's checkpoint), on the model's device; a clear error when there is none."""
+    path = override or find_classifier(model.arch, model.domain, model.path.parent if model.path else None)
+    if path is None:
+        a = model.arch
+        raise CheckpointError(
+            f"{model.name}: no classifier of {model.domain.name} ({a.channels}x{a.size}x{a.size}) beside it "
+            "or in the repository's checkpoints/: pass --classifier CHECKPOINT"
+        )
+    return load_pretrained(path, model.device)

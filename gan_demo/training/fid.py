@@ -23,7 +23,7 @@ class FidTracker:
     """Holds the photos' features and the fixed codes; `measure(G)` gives the generator's FID."""
 
     def __init__(self, classifier: Pretrained, photos_uint8: torch.Tensor, photos_from: str, arch: ArchConfig, n: int):
-        if classifier.kind != "classifier":
+        if not classifier.spec.can("classify"):
             raise ValueError(
                 f"{classifier.name}: FID needs an attribute or digit classifier, found a {classifier.kind}"
             )

@@ -12,10 +12,7 @@ import json
 import logging
 import math
 import platform
-import shlex
-import sys
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +23,7 @@ from tqdm import tqdm
 
 from gan_demo import __version__
 from gan_demo.data.datasets import ImageData, random_flip, split_holdout, to_float
+from gan_demo.models import kinds
 from gan_demo.models.checkpoints import (
     CheckpointError,
     atomic_write,
@@ -38,13 +36,13 @@ from gan_demo.models.checkpoints import (
     split_prefix,
     state_path,
 )
-from gan_demo.models.nets import ArchConfig
 from gan_demo.models.pretrained import Pretrained, load_pretrained
 from gan_demo.runtime import DTYPES, Dist, describe_hardware, resolve_precision
 
+from .config import RunConfig
 from .fid import FidTracker
 from .graphs import GraphedStep, recordable_generator, why_not_recorded
-from .objectives import OBJECTIVES, Hyper, Objective
+from .objectives import Objective
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -54,43 +52,6 @@ log = logging.getLogger(__name__)
 
 class TrainingDiverged(RuntimeError):
     """A loss went NaN/inf or the discriminator won outright; the last good checkpoint is kept."""
-
-
-@dataclass
-class RunConfig:
-    """Everything that defines a run besides the data; recorded in the checkpoint JSON."""
-
-    kind: str
-    out: str
-    name: str
-    arch: ArchConfig
-    hyper: Hyper = field(default_factory=Hyper)
-    batch_size: int = 64
-    epochs: float | None = None
-    max_images: int | None = None
-    seed: int = 0
-    precision: str = "auto"
-    flip: bool = True
-    holdout: int = 0
-    sample_every: int = 500
-    checkpoint_every: int = 500
-    log_every: int = 50
-    max_minutes: float | None = None
-    weights_dtype: str = "fp16"
-    compile: str | None = None  # a torch.compile mode, "default" for the default
-    cuda_graphs: bool = True  # on CUDA, record the whole step as one graph (gan_demo/graphs.py)
-    fid_every: int = 0  # steps between FID measurements (0: none)
-    fid_classifier: str | None = None  # the classifier checkpoint whose features FID compares
-    fid_n: int = 500  # samples and photos per FID measurement
-    keep_best: bool = False  # also write OUT/NAME-best whenever the FID improves
-    tensorboard: bool = False
-    progress: bool = True
-    command: str = field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
-
-    def options(self) -> dict:
-        d = asdict(self)
-        d["arch"], d["hyper"] = self.arch.to_dict(), asdict(self.hyper)
-        return d
 
 
 def _step_seed(seed: int, rank: int, step: int) -> int:
@@ -107,8 +68,10 @@ class Trainer:
         source: Pretrained | None = None,
     ):
         """`source`: the trained checkpoint a refit (--model encoder) starts from."""
-        if cfg.kind not in OBJECTIVES:
-            raise ValueError(f"unknown model kind {cfg.kind!r}; choose from {sorted(OBJECTIVES)}")
+        try:
+            self.spec = kinds.get(cfg.kind)
+        except KeyError as err:
+            raise ValueError(err.args[0]) from None
         self.cfg, self.device, self.ctx = cfg, device, ctx
         self.precision = resolve_precision(cfg.precision, device)
         train, held = split_holdout(data, cfg.holdout)
@@ -117,20 +80,24 @@ class Trainer:
             raise ValueError(
                 f"{data.source}: data is {data.channels}x{data.size}x{data.size}, model expects {cfg.arch.channels}x{cfg.arch.size}x{cfg.arch.size}"
             )
-        objective_cls = OBJECTIVES[cfg.kind]
-        extra = {}
-        if objective_cls.uses_labels:
-            if data.labels is None:
-                raise ValueError(
-                    f"{data.source}: --model {cfg.kind} needs labels (attributes.csv or MNIST label file), found none"
-                )
-            extra = {"n_classes": data.labels.shape[1], "multi_label": data.label_kind == "attributes"}
-        if objective_cls.needs_source:
-            if source is None:
-                raise ValueError(f"--model {cfg.kind} refits a trained checkpoint: pass --generator CHECKPOINT")
-            extra = {"source": source}
+        if self.spec.needs_labels and data.labels is None:
+            raise ValueError(
+                f"{data.source}: --model {cfg.kind} needs labels (attributes.csv or MNIST label file), found none"
+            )
+        if self.spec.needs_source and source is None:
+            raise ValueError(f"--model {cfg.kind} refits a trained checkpoint: pass --generator CHECKPOINT")
         torch.manual_seed(cfg.seed)  # same initial weights on every rank
-        self.obj: Objective = objective_cls(cfg.arch, cfg.hyper, device, self.precision, ctx.enabled, **extra)
+        self.obj: Objective = self.spec.objective_class()(
+            self.spec,
+            cfg.arch,
+            cfg.hyper,
+            device,
+            self.precision,
+            ctx.enabled,
+            labels=data.label_names,
+            label_kind=data.label_kind,
+            source=source,
+        )
         if cfg.compile:
             self.obj.compile(None if cfg.compile == "default" else cfg.compile)
         self.steps_per_epoch = len(train) // (cfg.batch_size * ctx.world)
@@ -142,7 +109,7 @@ class Trainer:
         if cfg.max_images is not None:
             self.total_steps = math.ceil(cfg.max_images / images_per_step)
         else:
-            self.total_steps = max(1, round((cfg.epochs or 20) * self.steps_per_epoch))
+            self.total_steps = max(1, round((cfg.epochs or RunConfig.DEFAULT_EPOCHS) * self.steps_per_epoch))
         self.images = self._place_images(train.images)
         self.labels = None if train.labels is None else train.labels.to(self.images.device)
         self.step = 0
@@ -175,11 +142,11 @@ class Trainer:
             raise ValueError("--keep-best keeps the checkpoint with the best FID: it needs --fid-every")
         if not cfg.fid_every:
             return None
-        if self.obj.inference_modules().get("G") is None:
+        if not self.spec.can("sample"):
             raise ValueError(f"--fid-every measures a generator's samples; --model {cfg.kind} has none")
-        if cfg.kind == "encoder":
+        if self.spec.frozen_generator:
             raise ValueError(
-                "--model encoder keeps its generator frozen, so its FID cannot change: "
+                f"--model {cfg.kind} keeps its generator frozen, so its FID cannot change: "
                 "judge the refit by python -m gan_demo evaluate --metrics projection"
             )
         if not cfg.fid_classifier:

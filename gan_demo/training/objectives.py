@@ -1,5 +1,8 @@
 """One training objective per model kind: its networks, optimizers and one update step.
 
+The inference networks (G, E, C) are built by the kind's row in gan_demo.models.kinds, as the
+loader builds them; the discriminators exist only here.
+
 Each `step(x, labels, gen)` takes a batch (NCHW float in [-1, 1], channels_last) and returns
 the losses as detached device tensors, so the loop never waits on the device between logs.
 Every network wrapped for DistributedDataParallel runs forward once per backward pass; the
@@ -9,36 +12,22 @@ generator steps call the discriminators' raw modules, frozen, so DDP never sees 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel as DDP
 
-from gan_demo.models.nets import ArchConfig, Classifier, CodeDiscriminator, Discriminator, Encoder, Generator
+from gan_demo.models import kinds
+from gan_demo.models.kinds import ModelKind
+from gan_demo.models.nets import ArchConfig, CodeDiscriminator, Discriminator
 from gan_demo.models.pretrained import Pretrained
 from gan_demo.runtime import autocast
 
 from .augment import diff_augment
+from .config import Hyper
 from .ema import GeneratorEMA
-
-KINDS = ("dcgan", "aegan", "ae", "vae", "classifier", "encoder")
-
-
-@dataclass
-class Hyper:
-    """Optimisation knobs; defaults are the DCGAN paper's (Adam 2e-4, beta1 0.5)."""
-
-    lr: float = 2e-4
-    lr_d: float | None = None  # two-time-scale: a separate discriminator rate
-    beta1: float = 0.5  # train.py's default is 0.9 for the classifier and the encoder refit
-    loss: str = "bce"  # or "hinge"
-    diffaug: bool = False
-    ema: float = 0.0  # EMA decay of the generator weights; 0 disables
-    rec_weight: float = 10.0  # AE+GAN: L1 reconstruction weight
-    prior_weight: float = 1.0  # AE+GAN: adversarial prior-matching weight
-    kl_weight: float = 1.0  # VAE: beta
 
 
 def d_loss(real_logits: torch.Tensor | None, fake_logits: torch.Tensor | None, kind: str) -> torch.Tensor:
@@ -71,23 +60,25 @@ def mmd_to_prior(code: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 class Objective:
-    """Base: owns networks (raw and, when distributed, DDP-wrapped), optimizers and precision."""
+    """Base: owns networks (raw and, when distributed, DDP-wrapped), optimizers and precision.
 
-    kind = ""
-    uses_labels = False
-    needs_source = False  # True: refines networks of a trained checkpoint, given as `source`
+    `labels` and `label_kind` are the data's label names and kind ("attributes" or "classes");
+    `source` is the trained checkpoint a refit starts from (its kind's row says it needs one)."""
 
     def __init__(
         self,
+        spec: ModelKind,
         arch: ArchConfig,
         hyper: Hyper,
         device: torch.device,
-        precision: str,
-        distributed: bool,
-        n_classes: int = 0,
+        precision: str = "fp32",
+        distributed: bool = False,
+        labels: Sequence[str] = (),
+        label_kind: str = "",
+        source: Pretrained | None = None,
     ):
-        self.arch, self.hyper, self.device, self.precision = arch, hyper, device, precision
-        self.n_classes = n_classes
+        self.spec, self.arch, self.hyper, self.device, self.precision = spec, arch, hyper, device, precision
+        self.labels, self.label_kind = list(labels), label_kind
         self.raw: dict[str, nn.Module] = {}
         self.nets: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
@@ -98,6 +89,10 @@ class Objective:
         self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
 
     # -- construction -------------------------------------------------------------------------
+    def part(self, name: str) -> nn.Module:
+        """A fresh inference network, built by the kind's row as the loader will rebuild it."""
+        return self.spec.parts[name](self.arch, self.labels)
+
     def add(self, name: str, module: nn.Module) -> nn.Module:
         module = module.to(self.device, memory_format=torch.channels_last)
         self.raw[name] = module
@@ -188,7 +183,7 @@ class Objective:
     # -- outputs ----------------------------------------------------------------------------------
     def inference_modules(self) -> dict[str, nn.Module]:
         """The networks that go into the inference checkpoint (the EMA generator when enabled)."""
-        mods = {k: v for k, v in self.raw.items() if k in ("G", "E", "C")}
+        mods = {k: v for k, v in self.raw.items() if k in self.spec.parts}
         if self.ema is not None:
             mods["G"] = self.ema.module
         return mods
@@ -200,7 +195,7 @@ class Objective:
     def checkpoint_meta(self) -> dict:
         """What the inference JSON says about the networks: the kind they load as, and whether
         the generator is an EMA average."""
-        return {"kind": self.kind, "ema_generator": self.ema is not None}
+        return {"kind": self.spec.checkpoint_kind, "ema_generator": self.ema is not None}
 
     @torch.no_grad()
     def preview(self, z: torch.Tensor, photos: torch.Tensor) -> torch.Tensor | None:
@@ -222,11 +217,9 @@ class Objective:
 class DCGAN(Objective):
     """min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))], with the non-saturating G loss."""
 
-    kind = "dcgan"
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add("G", Generator(self.arch))
+        self.add("G", self.part("G"))
         self.add("D", Discriminator(self.arch))
         self.add_optimizer("G", self.nets["G"].parameters(), self.hyper.lr)
         self.add_optimizer("D", self.nets["D"].parameters(), self.hyper.lr_d or self.hyper.lr)
@@ -256,12 +249,10 @@ class AEGAN(Objective):
     from z ~ N(0, I) and from encoded photos; reconstructions are judged by D, so they are sharp.
     """
 
-    kind = "aegan"
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add("E", Encoder(self.arch))
-        self.add("G", Generator(self.arch))
+        self.add("E", self.part("E"))
+        self.add("G", self.part("G"))
         self.add("D", Discriminator(self.arch))
         self.add("Dz", CodeDiscriminator(self.arch.z_dim))
         eg_params = list(self.nets["E"].parameters()) + list(self.nets["G"].parameters())
@@ -296,17 +287,11 @@ class AEGAN(Objective):
 class AutoEncoder(Objective):
     """The course's plain autoencoder: minimise |G(E(x)) - x|^2; nothing shapes the code space."""
 
-    kind = "ae"
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add("E", Encoder(self.arch, out_dim=self.code_dim))
-        self.add("G", Generator(self.arch))
+        self.add("E", self.part("E"))  # a VAE's row builds the encoder of mean and log-variance
+        self.add("G", self.part("G"))
         self.add_optimizer("EG", list(self.nets["E"].parameters()) + list(self.nets["G"].parameters()), self.hyper.lr)
-
-    @property
-    def code_dim(self) -> int:
-        return self.arch.z_dim
 
     def step(self, x, labels, gen):
         with self.autocast():
@@ -318,12 +303,6 @@ class AutoEncoder(Objective):
 class VAE(AutoEncoder):
     """Kingma & Welling: per image, sum (G(z) - x)^2 + kl_weight * KL(q(z|x) || N(0, I)),
     z = mu + sigma * eps (reparameterised); E outputs mean and log-variance side by side."""
-
-    kind = "vae"
-
-    @property
-    def code_dim(self) -> int:
-        return 2 * self.arch.z_dim
 
     def step(self, x, labels, gen):
         with self.autocast():
@@ -341,13 +320,10 @@ class VAE(AutoEncoder):
 class AttributeClassifier(Objective):
     """Multi-label attributes (BCE per attribute) or one-of-k classes (cross-entropy)."""
 
-    kind = "classifier"
-    uses_labels = True
-
-    def __init__(self, *args, multi_label: bool = True, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.multi_label = multi_label
-        self.add("C", Classifier(self.arch, self.n_classes))
+        self.multi_label = self.label_kind == "attributes"
+        self.add("C", self.part("C"))
         self.add_optimizer("C", self.nets["C"].parameters(), self.hyper.lr)
 
     def step(self, x, labels, gen):
@@ -378,22 +354,22 @@ class EncoderRefit(Objective):
     generator weights.
     """
 
-    kind = "encoder"
-    needs_source = True
-
-    def __init__(self, *args, source: Pretrained, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if source.kind not in ("aegan", "dcgan"):
+        source = kwargs.get("source")
+        gans = [k for k in kinds.names() if kinds.get(k).adversarial and kinds.get(k).can("sample")]
+        if source is None or source.kind not in gans:
+            found = f"a {source.kind}" if source is not None else "none"
             raise ValueError(
-                f"{source.name}: --model encoder fits an encoder to an aegan or dcgan generator, found a {source.kind}"
+                f"--model encoder fits an encoder to a GAN's generator ({' or '.join(gans)}), found {found}"
             )
         if source.arch != self.arch:
             raise ValueError(f"{source.name}: its architecture {source.arch} differs from this run's {self.arch}")
         self.source = source
-        self.G = Generator(self.arch).to(self.device, memory_format=torch.channels_last)
+        self.G = self.part("G").to(self.device, memory_format=torch.channels_last)
         self.G.load_state_dict(source.G.state_dict())
         self.G.eval().requires_grad_(False)  # inference statistics: the generator as shipped
-        encoder = Encoder(self.arch)
+        encoder = self.part("E")
         if source.E is not None:
             encoder.load_state_dict(source.E.state_dict())
         self.add("E", encoder)
@@ -440,6 +416,7 @@ class EncoderRefit(Objective):
         return pairs.flatten(0, 2)
 
 
-OBJECTIVES: dict[str, type[Objective]] = {
-    o.kind: o for o in (DCGAN, AEGAN, AutoEncoder, VAE, AttributeClassifier, EncoderRefit)
-}
+def make_objective(kind: str, arch: ArchConfig, hyper: Hyper, device: torch.device, **options) -> Objective:
+    """The objective of a registered kind, with its networks and optimizers (options as Objective takes)."""
+    spec = kinds.get(kind)
+    return spec.objective_class()(spec, arch, hyper, device, **options)

@@ -61,6 +61,8 @@ def make_broken(folder: Path, source: Path, classifier: Path, marker: Path) -> d
     edit_json(c, lambda m: m["arch"].update(size=64))
     _, c = copy("config-giant-width")
     edit_json(c, lambda m: m["arch"].update(width=10**6))
+    _, c = copy("config-unknown-kind")
+    edit_json(c, lambda m: m.update(kind="pickle"))
     _, c = copy("config-not-an-object")
     c.write_text("[1, 2, 3]")
     _, c = copy("config-labels-not-a-dict")
@@ -78,9 +80,10 @@ def make_broken(folder: Path, source: Path, classifier: Path, marker: Path) -> d
         "header-claims-a-terabyte": r"header-claims-a-terabyte\.safetensors: not a valid safetensors file",
         "config-wider-than-weights": r"config-wider-than-weights\.safetensors: .* the JSON architecture needs",
         "config-other-image-size": r"config-other-image-size\.safetensors: weights for G do not match the JSON architecture",
-        "config-giant-width": r"config-giant-width\.json: bad or missing architecture .*widths must be 4\.\.256",
+        "config-giant-width": r"config-giant-width\.json: bad or missing kind, architecture .*widths must be 4\.\.256",
         "config-not-an-object": r"config-not-an-object\.json: expected format",
-        "config-labels-not-a-dict": r"config-labels-not-a-dict\.json: bad or missing architecture or labels",
+        "config-labels-not-a-dict": r"config-labels-not-a-dict\.json: bad or missing kind, architecture or labels",
+        "config-unknown-kind": r"config-unknown-kind\.json: bad or missing kind, .*unknown model kind 'pickle'",
         "foreign-weights": r"foreign-weights\.safetensors: a dcgan checkpoint .* this file \['model'\]",
         "classifier-weights-under-a-generator-json": r"under-a-generator-json\.safetensors: a dcgan checkpoint .* holds networks \['G'\], this file \['C'\]",
         "missing-json": r"missing-json\.json: missing",

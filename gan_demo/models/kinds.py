@@ -1,0 +1,171 @@
+"""The registry of model kinds: one row per kind, the only place that knows what a kind is.
+
+A row says which inference networks the kind has and how each is built from a checkpoint's JSON
+(its architecture and label names), which objective trains it, the training defaults it differs
+in, and what it can do. The loader, the trainer, the latent toolkit and the app ask a row; none
+of them compares kind names. `register` adds a kind from outside the package (docs/extending.md).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from .nets import ArchConfig, Classifier, Encoder, Generator
+
+MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
+ABILITIES = frozenset({"sample", "encode", "classify"})
+
+# (architecture, label names) -> an untrained network, as the checkpoint's JSON describes it
+Builder = Callable[[ArchConfig, Sequence[str]], nn.Module]
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of model. `parts` maps each inference network's key prefix in the weights file
+    ("G", "E", "C") to its builder; `objective` is its training objective, as a class or as
+    "module:Class" (imported only when training)."""
+
+    name: str
+    parts: Mapping[str, Builder]
+    objective: str | type
+    abilities: frozenset[str]  # of ABILITIES: sample (codes -> images), encode (images -> codes), classify
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # training settings (Hyper fields) it differs in
+    saves_as: str = ""  # the kind its checkpoint loads as, when not its own (an encoder refit is an aegan)
+    gaussian_prior: bool = True  # codes are drawn from N(0, I) (a plain autoencoder's are not shaped at all)
+    adversarial: bool = False  # trained against a discriminator, so its samples are sharp
+    needs_labels: bool = False  # trains on the data's labels
+    needs_source: bool = False  # refits networks of a trained checkpoint (train.py --generator)
+    frozen_generator: bool = False  # its generator comes from the source and never changes
+    story: str = ""  # what the course's AE -> VAE -> GAN -> AE+GAN comparison says of it
+
+    def __post_init__(self) -> None:
+        unknown = set(self.abilities) - ABILITIES
+        if unknown:
+            raise ValueError(f"kind {self.name!r}: unknown abilities {sorted(unknown)}; known: {sorted(ABILITIES)}")
+
+    @property
+    def checkpoint_kind(self) -> str:
+        return self.saves_as or self.name
+
+    def can(self, ability: str) -> bool:
+        return ability in self.abilities
+
+    def build(self, arch: ArchConfig, label_names: Sequence[str] = ()) -> dict[str, nn.Module]:
+        """Every inference network, untrained, from the architecture and label names alone."""
+        return {prefix: build(arch, label_names) for prefix, build in self.parts.items()}
+
+    def objective_class(self) -> type:
+        if isinstance(self.objective, type):
+            return self.objective
+        module, _, name = self.objective.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+_KINDS: dict[str, ModelKind] = {}
+
+
+def register(kind: ModelKind) -> ModelKind:
+    """Add a kind (or replace one of the same name); returns it."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def get(name: str) -> ModelKind:
+    if name not in _KINDS:
+        raise KeyError(f"unknown model kind {name!r}; known: {', '.join(_KINDS)}")
+    return _KINDS[name]
+
+
+def names() -> list[str]:
+    """Every registered kind, in registration order (the order the course tells them in)."""
+    return list(_KINDS)
+
+
+def generator(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return Generator(arch)
+
+
+def encoder(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return Encoder(arch)
+
+
+def posterior_encoder(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    """A VAE's encoder: mean and log-variance side by side."""
+    return Encoder(arch, out_dim=2 * arch.z_dim)
+
+
+def classifier(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    if not 0 < len(labels) <= MAX_LABELS:
+        raise ValueError(f"a classifier needs 1 to {MAX_LABELS} label names, found {len(labels)}")
+    return Classifier(arch, len(labels))
+
+
+OBJECTIVES = "gan_demo.training.objectives"
+register(
+    ModelKind(
+        "ae",
+        {"G": generator, "E": encoder},
+        f"{OBJECTIVES}:AutoEncoder",
+        frozenset({"sample", "encode"}),
+        gaussian_prior=False,
+        story="Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces.",
+    )
+)
+register(
+    ModelKind(
+        "vae",
+        {"G": generator, "E": posterior_encoder},
+        f"{OBJECTIVES}:VAE",
+        frozenset({"sample", "encode"}),
+        story="VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry.",
+    )
+)
+register(
+    ModelKind(
+        "dcgan",
+        {"G": generator},
+        f"{OBJECTIVES}:DCGAN",
+        frozenset({"sample"}),
+        adversarial=True,
+        story="DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos.",
+    )
+)
+register(
+    ModelKind(
+        "aegan",
+        {"G": generator, "E": encoder},
+        f"{OBJECTIVES}:AEGAN",
+        frozenset({"sample", "encode"}),
+        adversarial=True,
+        story="AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited.",
+    )
+)
+register(
+    ModelKind(
+        "classifier",
+        {"C": classifier},
+        f"{OBJECTIVES}:AttributeClassifier",
+        frozenset({"classify"}),
+        defaults={"beta1": 0.9},
+        needs_labels=True,
+    )
+)
+# A second stage, not a kind of its own on disk: an encoder fitted to a trained generator, saved as an aegan.
+# Its prior weight (the MMD's) was measured against 0.3: see checkpoints/README.md, aegan-celeba64.
+register(
+    ModelKind(
+        "encoder",
+        {"G": generator, "E": encoder},
+        f"{OBJECTIVES}:EncoderRefit",
+        frozenset({"sample", "encode"}),
+        defaults={"beta1": 0.9, "ema": 0.0, "prior_weight": 1.0},
+        saves_as="aegan",
+        needs_source=True,
+        frozen_generator=True,
+    )
+)

@@ -1,0 +1,87 @@
+"""Every training setting with its default, in one place: `train.py`'s options read their defaults
+here, a kind's own defaults sit in its registry row (gan_demo.models.kinds), and benchmarks that
+build a run from these classes train exactly what `train.py` trains."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from gan_demo.models import kinds
+from gan_demo.models.kinds import ModelKind
+from gan_demo.models.nets import ArchConfig
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """Optimisation settings; the defaults are the DCGAN paper's (Adam 2e-4, beta1 0.5) with the
+    generator's weights averaged (EMA), as every run of `train.py` has them."""
+
+    lr: float = 2e-4
+    lr_d: float | None = None  # two-time-scale: a separate discriminator rate
+    beta1: float = 0.5
+    loss: str = "bce"  # or "hinge"
+    diffaug: bool = False
+    ema: float = 0.999  # EMA decay of the generator weights; 0 disables
+    rec_weight: float = 10.0  # AE+GAN: L1 reconstruction weight
+    prior_weight: float = 1.0  # AE+GAN: adversarial prior-matching weight; encoder refit: MMD weight
+    kl_weight: float = 1.0  # VAE: beta
+
+    @classmethod
+    def for_kind(cls, kind: ModelKind, **given: Any) -> Hyper:
+        """The settings a run of this kind trains with: the defaults, then the kind's own, then
+        those given (None means not given)."""
+        return replace(cls(), **{**kind.defaults, **{k: v for k, v in given.items() if v is not None}})
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run besides the data; recorded in the checkpoint JSON."""
+
+    kind: str
+    out: str
+    name: str
+    arch: ArchConfig
+    hyper: Hyper | None = None  # None: Hyper.for_kind(the kind's row)
+    batch_size: int = 64  # per process
+    epochs: float | None = None  # passes over the training images (20 when neither this nor max_images is set)
+    max_images: int | None = None
+    seed: int = 0
+    precision: str = "auto"  # auto: bf16 where the hardware has it, else fp32
+    flip: bool = True  # random horizontal flips (only ever on 3-channel data)
+    holdout: int = 0  # the last N images are kept out of training, for evaluation
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    log_every: int = 50  # steps between loss read-outs (the only host syncs)
+    max_minutes: float | None = None
+    weights_dtype: str = "fp16"  # storage type of the inference weights (the state stays fp32)
+    compile: str | None = None  # a torch.compile mode, "default" for the default
+    cuda_graphs: bool = True  # on CUDA, record the whole step as one graph (gan_demo/training/graphs.py)
+    fid_every: int = 0  # steps between FID measurements (0: none)
+    fid_classifier: str | None = None  # the classifier checkpoint whose features FID compares
+    fid_n: int = 500  # samples and photos per FID measurement
+    keep_best: bool = False  # also write OUT/NAME-best whenever the FID improves
+    tensorboard: bool = False
+    progress: bool = True
+    command: str = field(default_factory=lambda: shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
+
+    DEFAULT_EPOCHS = 20
+
+    def __post_init__(self) -> None:
+        if self.hyper is None:
+            try:
+                self.hyper = Hyper.for_kind(kinds.get(self.kind))
+            except KeyError as err:
+                raise ValueError(err.args[0]) from None
+
+    def options(self) -> dict:
+        d = asdict(self)
+        d["arch"], d["hyper"] = self.arch.to_dict(), asdict(self.hyper)
+        return d
