@@ -37,7 +37,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import partial
 from pathlib import Path
 
 import torch
@@ -45,30 +44,19 @@ from torchvision.utils import save_image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gan_demo.guided  # noqa: E402
-
-from gan_demo.data.datasets import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8  # noqa: E402
+import gan_demo.latent.guided  # noqa: E402
+from gan_demo.data.datasets import load_images, split_holdout, to_float, to_uint8  # noqa: E402
+from gan_demo.domain import DIGIT_NAMES, FACES, STROKE_NAMES  # noqa: E402
+from gan_demo.latent import edits  # noqa: E402
 from gan_demo.latent.attributes import encode_all  # noqa: E402
-from gan_demo.latent.directions import (  # noqa: E402
-    CONDITIONAL_KEEP,
-    Directions,
-    conditional_keep,
-    directions_path,
-    exemplar_arithmetic,
-    sample_codes,
-)
-from gan_demo.latent.guided import guided_edit  # noqa: E402
-from gan_demo.latent.inversion import DETAIL_BOUND, project, psnr  # noqa: E402
-from gan_demo.latent.strokes import STROKE_NAMES, stroke_measures  # noqa: E402
-from gan_demo.metrics.evaluation import (  # noqa: E402
-    EDIT_TARGETS,
-    edit_report,
-    edit_success,
-    edited_codes,
-    encoder_psnr,
-    projection_psnr,
-)
+from gan_demo.latent.directions import Directions, directions_path  # noqa: E402
+from gan_demo.latent.edits import conditional_rule, edit_codes  # noqa: E402
+from gan_demo.latent.inversion import DETAIL_BOUND, project  # noqa: E402
+from gan_demo.latent.strokes import stroke_measures  # noqa: E402
+from gan_demo.metrics.evaluation import across, edit_report, edit_success, encoder_psnr, projection_psnr  # noqa: E402
+from gan_demo.metrics.maths import psnr  # noqa: E402
 from gan_demo.models.pretrained import load_pretrained  # noqa: E402
+from gan_demo.models.sampling import sample_codes  # noqa: E402
 from gan_demo.studio import Studio  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,7 +89,7 @@ def digits(args) -> dict:
 @torch.no_grad()
 def digit_edits(args) -> dict:
     if args.stay_weight is not None:
-        gan_demo.guided.STAY_WEIGHT = args.stay_weight
+        gan_demo.latent.guided.STAY_WEIGHT = args.stay_weight
     classifier = load_pretrained(model_path(args.classifier, "classifier-mnist"))
     readers = {"": classifier}  # the guide reads its own result; --judge, trained apart, checks it
     if args.judge:
@@ -147,10 +135,9 @@ def digit_edits(args) -> dict:
 
 def edited_digits(model, classifier, directions, z, strengths, mode) -> torch.Tensor:
     """Images of codes z edited plainly, conditionally, or guided by the digit classifier (the app's default)."""
-    keep = partial(conditional_keep, directions.names) if mode != "plain" else []
-    if mode == "guided":
-        return model.generate(guided_edit(model, classifier, directions, z, strengths, keep))
-    return model.generate(directions.shift(z, strengths, keep=keep))
+    keep = conditional_rule(directions) if mode != "plain" else []
+    guide = classifier if mode == "guided" else None
+    return model.generate(edit_codes(model, directions, z, strengths, keep, guide=guide))
 
 
 def share(flags: torch.Tensor) -> float:
@@ -161,7 +148,7 @@ def label_gap(args) -> dict:
     data = load_images(args.data, size=64, channels=3)
     labels = (data.labels > 0.5).float()
     out = {}
-    for attr in EDIT_TARGETS:
+    for attr in FACES.edit_targets:
         i = data.label_names.index(attr)
         gap = (labels[labels[:, i] == 1].mean(0) - labels[labels[:, i] == 0].mean(0)).abs()
         others = [j for j in range(labels.shape[1]) if j != i]
@@ -178,8 +165,10 @@ def edit_strength(args) -> dict:
     classifier = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
     directions = Directions.load(directions_path(model_path(args.checkpoint, "aegan-celeba64")))
     return {
-        attr: edit_success(model, classifier, directions, attr, strength=args.strength, keep=CONDITIONAL_KEEP)
-        for attr in EDIT_TARGETS
+        attr: edit_success(
+            model, classifier, directions, attr, strength=args.strength, keep=conditional_rule(directions)
+        )
+        for attr in FACES.edit_targets
     }
 
 
@@ -191,21 +180,25 @@ def guided(args) -> dict:
     guide = load_pretrained(model_path(args.classifier, "classifier-celeba64"))
     judge = load_pretrained(args.judge)
     if args.hold_weight is not None:
-        gan_demo.guided.HOLD_WEIGHT = args.hold_weight
-    out = {"hold_weight": gan_demo.guided.HOLD_WEIGHT}
+        gan_demo.latent.guided.HOLD_WEIGHT = args.hold_weight
+    out = {"hold_weight": gan_demo.latent.guided.HOLD_WEIGHT}
     for name in ("aegan-celeba64", "dcgan-celeba64"):
         model = load_pretrained(ROOT / "checkpoints" / name)
         directions = Directions.load(directions_path(ROOT / "checkpoints" / name))
         z = sample_codes(200, model.arch.z_dim, seed=777)  # evaluate's edit samples
-        before = guide.probabilities(model.generate(z)).cpu()
         rows = [model.generate(z[:8]).cpu()]
         out[name] = {}
-        for attr in EDIT_TARGETS:
-            sign = torch.where(before[:, guide.label_names.index(attr)] > 0.5, -1.0, 1.0)
+        for attr in FACES.edit_targets:
+            strength = {attr: 2.0 * across(model, guide, z, attr)}
             out[name][attr] = {}
             for mode in ("conditional", "guided"):
-                edited = edited_codes(
-                    model, directions, attr, z, sign, keep=CONDITIONAL_KEEP, guide=guide if mode == "guided" else None
+                edited = edit_codes(
+                    model,
+                    directions,
+                    z,
+                    strength,
+                    conditional_rule(directions),
+                    guide=guide if mode == "guided" else None,
                 )
                 out[name][attr][mode] = {
                     "shipped classifier": edit_report(model, guide, z, edited, attr),
@@ -241,7 +234,7 @@ def arithmetic(args) -> dict:
             za, zb, zc = (
                 studio.exemplars(name, f, args.k, pool=args.pool, seed=seed + i) for i, f in enumerate((a, b, c))
             )
-            results.append(exemplar_arithmetic(za, zb, zc))
+            results.append(edits.arithmetic(za, zb, zc))
             c_means.append(zc.mean(0, keepdim=True))
         images = {"A - B + C": model.generate(torch.cat(results)), "C": model.generate(torch.cat(c_means))}
         out[name] = {}
@@ -309,13 +302,13 @@ def projection_edits(args) -> dict:
         detail = torch.cat([f.detail for f in fits]) if bound > 0 else None
         report = {"psnr_db": round(sum(psnr(f.image, x) for f, x in zip(fits, photos.split(1))) / args.n, 2)}
         glasses = None
-        with torch.no_grad():
-            probs = classifier.probabilities(model.generate(z, detail)).cpu()
-        for attr in EDIT_TARGETS:
-            sign = torch.where(probs[:, classifier.label_names.index(attr)] > 0.5, -1.0, 1.0)
+        for attr in FACES.edit_targets:
+            strength = {attr: args.strength * across(model, classifier, z, attr, detail)}
             report[attr] = {}
             for mode, guide in (("conditional", None), ("guided", classifier)):
-                edited = edited_codes(model, directions, attr, z, sign, args.strength, CONDITIONAL_KEEP, guide, detail)
+                edited = edit_codes(
+                    model, directions, z, strength, conditional_rule(directions), guide=guide, detail=detail
+                )
                 report[attr][mode] = edit_report(model, classifier, z, edited, attr, detail)
                 if attr == "Eyeglasses" and mode == "guided":  # the grid's row of edits
                     glasses = model.generate(edited[:8], None if detail is None else detail[:8]).cpu()
@@ -357,8 +350,8 @@ def main() -> None:
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
     p.add_argument("--grid", help="refit, guided, projection-edits: write the comparison grid PNG here")
     p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")
-    p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.guided.HOLD_WEIGHT")
-    p.add_argument("--stay-weight", type=float, help="digit-edits: instead of gan_demo.guided.STAY_WEIGHT")
+    p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.latent.guided.HOLD_WEIGHT")
+    p.add_argument("--stay-weight", type=float, help="digit-edits: instead of gan_demo.latent.guided.STAY_WEIGHT")
     p.add_argument("--k", type=int, default=3, help="arithmetic: exemplars per set")
     p.add_argument("--pool", type=int, default=128, help="arithmetic: samples each set is picked from (the app: 128)")
     args = p.parse_args()

@@ -12,18 +12,19 @@ import json
 import statistics
 import sys
 import time
-from functools import partial
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_demo.latent.directions import Directions, conditional_keep, directions_path, interpolate, sample_codes  # noqa: E402
-from gan_demo.latent.guided import guided_edit  # noqa: E402
+from gan_demo.latent.directions import Directions, directions_path  # noqa: E402
+from gan_demo.latent.edits import conditional_rule, edit_codes  # noqa: E402
 from gan_demo.latent.inversion import colorize, inpaint, luminance, project  # noqa: E402
-from gan_demo.metrics.evaluation import centre_mask  # noqa: E402
+from gan_demo.latent.paths import interpolate  # noqa: E402
+from gan_demo.metrics.inpainting import centre_mask  # noqa: E402
 from gan_demo.models.pretrained import classifier_for, load_pretrained  # noqa: E402
+from gan_demo.models.sampling import sample_codes  # noqa: E402
 
 TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
 
@@ -62,8 +63,8 @@ def main() -> None:
         guide = classifier_for(model, args.classifier)
         edit = {"Smiling" if model.arch.channels == 3 else "thickness": 2.0}
         directions = Directions.load(directions_path(args.checkpoint))
-        keep = partial(conditional_keep, directions.names)  # as the app: conditional, then guided
-        ops["guided_edit"] = lambda: guided_edit(model, guide, directions, keys[:1], edit, keep)
+        keep = conditional_rule(directions)  # as the app: conditional, then guided
+        ops["guided_edit"] = lambda: edit_codes(model, directions, keys[:1], edit, keep, guide=guide)
     result = {name: median_ms(fn, args.repeats) for name, fn in ops.items()}
     print(
         json.dumps(

@@ -16,17 +16,15 @@ import torch
 
 from gan_demo.data.datasets import IMAGE_SUFFIXES
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
-from gan_demo.latent.directions import (
-    Directions,
-    directions_path,
-    exemplar_arithmetic,
-    interpolate_with_detail,
-    sample_codes,
-)
-from gan_demo.latent.guided import guided_edit
-from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, project_code_and_detail
+from gan_demo.latent.directions import Directions, directions_path
+from gan_demo.latent.edits import arithmetic, edit_codes, subject
+from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail
+from gan_demo.latent.paths import interpolate_with_detail
+from gan_demo.metrics.evaluation import METRICS, evaluate
+from gan_demo.metrics.maths import psnr
 from gan_demo.models.checkpoints import CheckpointError
 from gan_demo.models.pretrained import Pretrained, classifier_for, load_pretrained
+from gan_demo.models.sampling import sample_codes
 
 from .limits import bounded_int
 from .runtime import resolve_device
@@ -77,16 +75,16 @@ def cmd_sample(model: Pretrained, args) -> None:
         grid(images, out / f"grid-{args.seed}.png")
 
 
-def codes_for(model: Pretrained, spec: str, detail_bound: float) -> tuple[torch.Tensor, torch.Tensor]:
+def subject_of(model: Pretrained, spec: str, detail_bound: float) -> tuple[torch.Tensor, torch.Tensor | None]:
     """'seed:N' -> a sampled code; a file path -> the photo's projected code; each with its detail."""
     if spec.startswith("seed:"):
-        return sample_codes(1, model.arch.z_dim, int(spec[5:])), blank_detail(model)
-    return project_code_and_detail(model, load_photo(spec, model.arch.size, model.arch.channels), detail_bound)
+        return subject(model, int(spec[5:]))
+    return subject(model, photo=load_photo(spec, model.arch.size, model.arch.channels), detail_bound=detail_bound)
 
 
 def cmd_interpolate(model: Pretrained, args) -> None:
-    codes, details = zip(*(codes_for(model, s, args.detail_bound) for s in args.keyframes))
-    path = interpolate_with_detail(torch.cat(codes), torch.cat(details), args.frames, args.method)
+    codes, details = zip(*(subject_of(model, s, args.detail_bound) for s in args.keyframes))
+    path = interpolate_with_detail(torch.cat(codes), details, args.frames, args.method)
     frames = model.generate(*path).cpu()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -104,28 +102,24 @@ def cmd_edit(model: Pretrained, args) -> None:
     out = Path(args.out)
     if args.arithmetic:
         pools = [sample_codes(args.exemplars, model.arch.z_dim, s) for s in args.arithmetic]
-        z, detail = exemplar_arithmetic(*pools), blank_detail(model)
-    elif args.image:
-        z, detail = project_code_and_detail(
-            model, load_photo(args.image, model.arch.size, model.arch.channels), args.detail_bound
-        )
+        z, detail = arithmetic(*pools), blank_detail(model)
     else:
-        z, detail = sample_codes(1, model.arch.z_dim, args.seed), blank_detail(model)
+        spec = args.image if args.image else f"seed:{args.seed}"
+        z, detail = subject_of(model, spec, args.detail_bound)
     rows = []
     guide = classifier_for(model, args.classifier) if args.guided else None
     for attr in args.attribute or []:
-        strengths = torch.linspace(-args.strength, args.strength, args.steps)
-        if guide is not None:
-            codes = torch.cat(
-                [
-                    guided_edit(
-                        model, guide, directions, z, {attr: float(s)}, args.keep or [], args.method, detail=detail
-                    )
-                    for s in strengths
-                ]
-            )
-        else:
-            codes = z + strengths.view(-1, 1) * directions.step(attr, args.method, args.keep or [])
+        strengths = torch.linspace(-args.strength, args.strength, args.steps)  # one image each
+        codes = edit_codes(
+            model,
+            directions,
+            z.expand(len(strengths), -1),
+            {attr: strengths},
+            args.keep or [],
+            args.method,
+            guide,
+            detail,
+        )
         rows.append(model.generate(codes, detail).cpu())
     if not rows:
         rows.append(model.generate(z, detail).cpu())
@@ -156,7 +150,7 @@ def per_image(model: Pretrained, args, run) -> None:
 
 
 def cmd_project(model: Pretrained, args) -> None:
-    from gan_demo.latent.inversion import project, psnr
+    from gan_demo.latent.inversion import project
 
     def run(photo, original, path, rel):
         fit = project(model, photo, steps=args.steps, candidates=args.candidates, detail_bound=args.detail_bound)
@@ -205,16 +199,16 @@ def cmd_directions(model: Pretrained, args) -> None:
     if model.has_encoder and args.data:
         directions = directions_from_photos(model, args.data, args.holdout)
     else:
-        directions = directions_from_classifier(model, load_pretrained(args.classifier, model.device), args.n)
+        directions = directions_from_classifier(model, classifier_for(model, args.classifier), args.n)
     print(f"wrote {directions.save(directions_path(args.checkpoint))}")
 
 
 def cmd_evaluate(model: Pretrained, args) -> None:
-    from gan_demo.metrics.evaluation import evaluate
 
     for field in ("n", "fit_n"):
         bounded_int(getattr(args, field), "--" + field.replace("_", "-"), 1, 10**6)
-    print(json.dumps(evaluate(model, args), indent=2))
+    report = evaluate(model, args.data, args.holdout, args.metrics, args.classifier, args.n, args.fit_n)
+    print(json.dumps(report, indent=2))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -277,8 +271,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     c.add_argument(
         "--classifier",
-        help="guides --guided edits (default: checkpoints/classifier-celeba64, or -mnist for digits, "
-        "from the current folder)",
+        help="guides --guided edits (default: the classifier of the model's images beside it, "
+        "else in the repository's checkpoints/)",
     )
     c.add_argument(
         "--arithmetic",
@@ -299,19 +293,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     c.add_argument("--data", help="labelled photos to encode (models with an encoder)")
     c.add_argument("--holdout", type=int, default=500)
     c.add_argument(
-        "--classifier", default="checkpoints/classifier-celeba64", help="labels samples (models without an encoder)"
+        "--classifier",
+        help="labels samples, for models without an encoder (default: the classifier of the model's images "
+        "beside it, else in the repository's checkpoints/)",
     )
     c.add_argument("--n", type=int, default=10000)
     c = command("evaluate", "metrics as JSON", out=False)
     c.add_argument("--data", required=True)
     c.add_argument("--holdout", type=int, default=500)
-    c.add_argument("--classifier", default="checkpoints/classifier-celeba64")
+    c.add_argument(
+        "--classifier",
+        help="judges the samples: FID's features, edits' read-outs (default: the classifier of the model's "
+        "images beside it, else in the repository's checkpoints/)",
+    )
     c.add_argument("--n", type=int, default=500, help="samples and held-out images for FID")
     c.add_argument("--fit-n", type=int, default=100, help="held-out images for projection, inpainting and colorization")
     c.add_argument(
         "--metrics",
         nargs="*",
-        default=["fid", "edit", "projection", "inpainting", "colorization", "classifier", "digits"],
+        choices=list(METRICS),
+        default=list(METRICS),
     )
     return p.parse_args(argv)
 

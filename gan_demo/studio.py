@@ -10,7 +10,6 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,38 +18,19 @@ from PIL import Image
 from torchvision.utils import make_grid
 
 from gan_demo.data.photos import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
-from gan_demo.latent.directions import (
-    Directions,
-    conditional_keep,
-    directions_path,
-    exemplar_arithmetic,
-    interpolate_with_detail,
-    lerp,
-    sample_codes,
-    slerp,
-)
-from gan_demo.latent.guided import guided_edit
-from gan_demo.latent.inversion import blank_detail, colorize, inpaint, luminance, project_code_and_detail
+from gan_demo.latent.directions import Directions, directions_path
+from gan_demo.latent.edits import arithmetic, conditional_rule, edit_codes, subject
+from gan_demo.latent.inversion import colorize, inpaint, luminance
+from gan_demo.latent.paths import interpolate_with_detail, lerp, slerp
 from gan_demo.models import kinds
 from gan_demo.models.checkpoints import CheckpointError
-from gan_demo.models.pretrained import Pretrained, find_checkpoints, load_pretrained
+from gan_demo.models.pretrained import Pretrained, find_checkpoints, load_pretrained, reads
+from gan_demo.models.sampling import sample_codes
 
 from . import limits
 
 log = logging.getLogger(__name__)
 
-SLIDER_ATTRIBUTES = [
-    "Smiling",
-    "Eyeglasses",
-    "Male",
-    "Young",
-    "Blond_Hair",
-    "Black_Hair",
-    "Bald",
-    "Mustache",
-    "Heavy_Makeup",
-    "Wearing_Hat",
-]
 KEEP_FILES_S = 15 * 60
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
@@ -138,26 +118,21 @@ class Studio:
         return self.models[name]
 
     def classifier_for(self, model: Pretrained) -> Pretrained | None:
-        wanted = "attributes" if model.arch.channels == 3 else "classes"
+        """The loaded classifier that reads this model's images (gan_demo.models.pretrained.reads)."""
         return next(
-            (
-                m
-                for m in self.models.values()
-                if m.C is not None and m.label_kind == wanted and m.arch.size == model.arch.size
-            ),
-            None,
+            (m for m in self.models.values() if reads(m.kind, m.arch, m.label_kind, model.arch, model.domain)), None
         )
 
     def photo(self, model: Pretrained, upload) -> torch.Tensor:
         return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
 
-    def code(self, model: Pretrained, seed: int, upload=None) -> tuple[torch.Tensor, torch.Tensor]:
+    def code(self, model: Pretrained, seed: int, upload=None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A seed's code, or an uploaded photo's projected code; with the photo's detail (zeros
         for a seed), which edits and morphs keep so the photo still looks like itself."""
         if upload is not None:
             with self.lock:
-                return project_code_and_detail(model, self.photo(model, upload))
-        return sample_codes(1, model.arch.z_dim, limits.seed(seed)), blank_detail(model)
+                return subject(model, photo=self.photo(model, upload))
+        return subject(model, limits.seed(seed))
 
     # -- operations -----------------------------------------------------------------------------------
     def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
@@ -235,12 +210,14 @@ class Studio:
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()
         }
-        keep = partial(conditional_keep, directions.names) if conditional else []
+        keep = conditional_rule(directions) if conditional else []
         if guided and self.guided_available(name):
             with self.lock:  # an optimisation, queued like projection and inpainting
-                edited = guided_edit(model, self.classifier_for(model), directions, z, strengths, keep, detail=detail)
+                edited = edit_codes(
+                    model, directions, z, strengths, keep, guide=self.classifier_for(model), detail=detail
+                )
         else:  # no classifier for this model: the directions alone
-            edited = directions.shift(z, strengths, keep=keep)
+            edited = edit_codes(model, directions, z, strengths, keep)
         before, after = model.generate(z, detail), model.generate(edited, detail)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
@@ -272,7 +249,7 @@ class Studio:
         k = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS)
         seed = limits.bounded_int(seed, "seed", 0, limits.MAX_SEED - 100)  # the sets use seed .. seed + 99
         za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
-        result = exemplar_arithmetic(za, zb, zc)
+        result = arithmetic(za, zb, zc)
         means = model.generate(
             torch.cat([za.mean(0, keepdim=True), zb.mean(0, keepdim=True), zc.mean(0, keepdim=True)])
         )

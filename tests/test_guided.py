@@ -5,11 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from gan_demo.data.datasets import DIGIT_NAMES
-from gan_demo.latent.directions import Directions, sample_codes
+from gan_demo.domain import DIGIT_NAMES
+from gan_demo.latent.directions import Directions
 from gan_demo.latent.guided import guided_edit
 from gan_demo.models.nets import ArchConfig
 from gan_demo.models.pretrained import Pretrained
+from gan_demo.models.sampling import sample_codes
 
 Z_DIM = 8
 # attribute 1 shares half its direction with attribute 0, as Wearing_Lipstick does with Male

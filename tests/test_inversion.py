@@ -10,8 +10,8 @@ from gan_demo.latent.inversion import (
     luminance,
     project,
     project_code_and_detail,
-    psnr,
 )
+from gan_demo.metrics.maths import psnr
 from gan_demo.models.checkpoints import CheckpointError, checkpoint_paths
 from gan_demo.models.pretrained import load_pretrained
 

@@ -1,18 +1,11 @@
 import pytest
 import torch
 
-from gan_demo.latent.directions import (
-    Directions,
-    conditional_direction,
-    exemplar_arithmetic,
-    fit_directions,
-    interpolate,
-    interpolate_with_detail,
-    lerp,
-    sample_codes,
-    slerp,
-)
+from gan_demo.latent.directions import Directions, conditional_direction, fit_directions
+from gan_demo.latent.edits import arithmetic
+from gan_demo.latent.paths import interpolate, interpolate_with_detail, lerp, slerp
 from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.models.sampling import sample_codes
 
 
 def test_sampling_is_reproducible_and_truncated():
@@ -91,8 +84,8 @@ def test_conditional_direction_in_the_kept_span_is_an_error():
         conditional_direction(d, torch.tensor([[2.0, 0, 0]]))
 
 
-def test_exemplar_arithmetic():
+def test_arithmetic():
     a, b, c = torch.ones(3, 4), torch.zeros(2, 4), torch.full((3, 4), 2.0)
-    assert torch.equal(exemplar_arithmetic(a, b, c), torch.full((1, 4), 3.0))
+    assert torch.equal(arithmetic(a, b, c), torch.full((1, 4), 3.0))
     with pytest.raises(ValueError, match="exemplar set B"):
-        exemplar_arithmetic(a, torch.zeros(0, 4), c)
+        arithmetic(a, torch.zeros(0, 4), c)

@@ -1,6 +1,6 @@
 import torch
 
-from gan_demo.metrics.evaluation import fid, kid
+from gan_demo.metrics.maths import fid, kid
 
 
 def test_fid_is_zero_for_one_set_and_the_mean_shift_for_a_moved_one():

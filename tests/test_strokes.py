@@ -8,9 +8,9 @@ import pytest
 import torch
 from conftest import TINY_ARCH
 
-from gan_demo.data.datasets import DIGIT_NAMES
-from gan_demo.latent.directions import CONDITIONAL_KEEP, Directions, conditional_keep
-from gan_demo.latent.strokes import STROKE_NAMES, stroke_labels, stroke_measures
+from gan_demo.domain import CONDITIONAL_KEEP, DIGIT_NAMES, STROKE_NAMES, conditional_keep
+from gan_demo.latent.directions import Directions
+from gan_demo.latent.strokes import stroke_labels, stroke_measures
 
 
 def stroke(top: tuple[int, int], bottom: tuple[int, int], width: int) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from gan_demo.data.datasets import load_images
-from gan_demo.latent.directions import conditional_keep
+from gan_demo.domain import conditional_keep
 from gan_demo.studio import Studio, show
 
 

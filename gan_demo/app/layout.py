@@ -14,18 +14,17 @@ from gradio.data_classes import FileData
 from PIL import Image
 
 from gan_demo import limits
-from gan_demo.data.datasets import DIGIT_NAMES
 from gan_demo.data.photos import ImageInputError
-from gan_demo.latent.directions import sample_codes
-from gan_demo.latent.strokes import STROKE_NAMES
+from gan_demo.domain import DIGITS, FACES, STROKE_NAMES, domain_of, parse_filters
 from gan_demo.models.checkpoints import CheckpointError
-from gan_demo.studio import SLIDER_ATTRIBUTES, Studio, show
+from gan_demo.models.sampling import sample_codes
+from gan_demo.studio import Studio, show
 
 MAX_FILE_SIZE = "10mb"
 MAX_DATA_URL = 15_000_000  # characters: a 10 MB file in base64
-FIRST_EDITS = {"Smiling", "thickness"}  # start at 2, so the first click already shows an edit
-FACE_EQUATION = ("Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses")  # the paper's example
-DIGIT_EQUATION = ("8", "0", "1")
+FIRST_EDITS = FACES.first_edits | DIGITS.first_edits
+FACE_EQUATION, DIGIT_EQUATION = FACES.equation, DIGITS.equation
+SLIDER_ATTRIBUTES = list(FACES.sliders)
 
 
 try:  # on Hugging Face ZeroGPU Spaces, ask for a GPU per call; elsewhere run as is
@@ -144,17 +143,8 @@ def example_images(studio: Studio, folder: Path, channels: int, n: int, seed: in
     return paths
 
 
-def parse_filters(text: str) -> dict[str, bool]:
-    """'Male, Eyeglasses, -Smiling' -> {'Male': True, 'Eyeglasses': True, 'Smiling': False}."""
-    out = {}
-    for token in (t.strip() for t in text.split(",")):
-        if token:
-            out[token.lstrip("+-")] = not token.startswith("-")
-    return out
-
-
 def is_digits(attribute_names: list[str]) -> bool:
-    return set(DIGIT_NAMES) <= set(attribute_names)
+    return domain_of(attribute_names, 3) is DIGITS
 
 
 def guided_label(digits: bool) -> str:

@@ -20,11 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gan_demo.domain import DIGIT_NAMES
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 DOWNLOADABLE = ("celeba", "mnist")
-DIGIT_NAMES = [str(d) for d in range(10)]
 
 
 class DataError(ValueError):

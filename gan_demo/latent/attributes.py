@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import torch
 
-from gan_demo.data.datasets import DIGIT_NAMES, load_images, split_holdout, to_float, to_uint8
+from gan_demo.data.datasets import load_images, split_holdout, to_float, to_uint8
+from gan_demo.domain import DIGITS, STROKE_NAMES, domain_of
+from gan_demo.latent.directions import Directions, fit_directions
+from gan_demo.latent.strokes import stroke_labels
 from gan_demo.models.pretrained import Pretrained
-
-from .directions import Directions, fit_directions, sample_codes
-from .strokes import STROKE_NAMES, stroke_labels
+from gan_demo.models.sampling import sample_codes
 
 
 @torch.no_grad()
@@ -34,7 +35,7 @@ def directions_from_classifier(
     """Sample n codes, label the images with the classifier, and fit every attribute."""
     z = sample_codes(n, model.arch.z_dim, seed)
     names = list(classifier.label_names)
-    digits = names == DIGIT_NAMES
+    digits = domain_of(names, classifier.arch.channels) is DIGITS
     probs, images = [], []
     for part in z.split(batch):
         samples = model.generate(part)
@@ -49,6 +50,6 @@ def directions_from_classifier(
 
 def with_strokes(labels: torch.Tensor, names: list[str], images: torch.Tensor) -> tuple[torch.Tensor, list[str]]:
     """Digit labels gain the two measured stroke attributes; any other labels stay as they are."""
-    if list(names) != DIGIT_NAMES:
+    if domain_of(names, images.shape[1]) is not DIGITS:
         return labels, list(names)
     return torch.cat([labels.float(), stroke_labels(images)], 1), [*names, *STROKE_NAMES]

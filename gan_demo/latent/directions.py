@@ -1,5 +1,5 @@
-"""Latent-space tools: sampling with truncation, slerp/lerp paths, attribute directions
-(mean difference and linear-classifier normals, optionally conditional), and exemplar arithmetic.
+"""Attribute directions: mean differences and linear-classifier normals (InterFaceGAN-style),
+optionally conditional, fitted from codes and labels, and saved beside a checkpoint.
 
 Codes are (N, z_dim) float tensors; directions are unit vectors (K, z_dim).
 """
@@ -16,84 +16,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save as st_save
 
-from gan_demo.data.datasets import DIGIT_NAMES
 from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors
-
-from .strokes import STROKE_NAMES
-
-
-def sample_codes(n: int, z_dim: int, seed: int = 0, truncation: float = 1.0, method: str = "resample") -> torch.Tensor:
-    """n codes from N(0, I), reproducible per seed.
-
-    truncation < 1 trades variety for quality: "resample" redraws entries beyond 2*truncation
-    standard deviations (the BigGAN trick); "scale" shrinks every code towards 0 by `truncation`.
-    """
-    if n < 1 or not 0 < truncation <= 1:
-        raise ValueError(f"need n >= 1 and 0 < truncation <= 1, got n={n}, truncation={truncation}")
-    gen = torch.Generator().manual_seed(int(seed))
-    z = torch.randn(n, z_dim, generator=gen)
-    if truncation < 1 and method == "scale":
-        return z * truncation
-    if truncation < 1 and method == "resample":
-        limit = 2.0 * truncation
-        for _ in range(100):
-            outside = z.abs() > limit
-            if not outside.any():
-                break
-            z = torch.where(outside, torch.randn(z.shape, generator=gen), z)
-        return z.clamp(-limit, limit)
-    if method not in ("resample", "scale"):
-        raise ValueError(f"truncation method must be 'resample' or 'scale', got {method!r}")
-    return z
-
-
-def prior_penalty(z: torch.Tensor) -> torch.Tensor:
-    """Keep each code near the shell of radius sqrt(z_dim) where N(0, I) puts almost all its mass."""
-    return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
-
-
-def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    t = t.view(-1, 1)
-    return (1 - t) * z0 + t * z1
-
-
-def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of directions, with the norm interpolated linearly: midpoints stay
-    on the shell where Gaussian codes live, instead of the washed-out centre lerp passes through."""
-    t = t.view(-1, 1)
-    n0, n1 = z0.norm(), z1.norm()
-    u0, u1 = z0 / n0.clamp_min(1e-8), z1 / n1.clamp_min(1e-8)
-    omega = torch.arccos((u0 * u1).sum().clamp(-1 + 1e-7, 1 - 1e-7))
-    if omega.abs() < 1e-4:
-        direction = lerp(u0, u1, t)
-    else:
-        direction = (torch.sin((1 - t) * omega) * u0 + torch.sin(t * omega) * u1) / torch.sin(omega)
-    return direction * ((1 - t) * n0 + t * n1)
-
-
-def interpolate(keyframes: torch.Tensor, n_frames: int, method: str = "slerp") -> torch.Tensor:
-    """A path through K keyframe codes (K, z_dim) -> n_frames codes, evenly spaced per segment."""
-    if keyframes.shape[0] < 2 or n_frames < 2:
-        raise ValueError("interpolation needs at least 2 keyframes and 2 frames")
-    if method not in ("slerp", "lerp"):
-        raise ValueError(f"method must be 'slerp' or 'lerp', got {method!r}")
-    step = lerp if method == "lerp" else slerp
-    position = torch.linspace(0, keyframes.shape[0] - 1, n_frames)
-    segment = position.floor().long().clamp(max=keyframes.shape[0] - 2)
-    frac = position - segment
-    return torch.cat([step(keyframes[s], keyframes[s + 1], f.view(1)) for s, f in zip(segment.tolist(), frac)])
-
-
-def interpolate_with_detail(
-    keyframes: torch.Tensor, details: torch.Tensor, n_frames: int, method: str = "slerp"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """`interpolate` for projected photos: the codes by `method`, their details (K, ...) (see
-    gan_demo.inversion) linearly at the same positions."""
-    codes = interpolate(keyframes, n_frames, method)
-    return codes, interpolate(details.flatten(1), n_frames, "lerp").view(n_frames, *details.shape[1:])
-
-
-# -- attribute directions -----------------------------------------------------------------------------
 
 
 def mean_difference_directions(codes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -123,21 +46,6 @@ def linear_directions(codes: torch.Tensor, labels: torch.Tensor, steps: int = 20
 
     opt.step(closure)
     return F.normalize(w.detach().T, dim=1)
-
-
-# the attributes a conditional edit keeps, in the app and in `evaluate`'s edit metric
-CONDITIONAL_KEEP = ["Male", "Young", "Smiling", "Eyeglasses", "Blond_Hair"]
-
-
-def conditional_keep(names: list[str], edited: str) -> list[str]:
-    """What a conditional edit of `edited` holds, of the model's attribute `names`: on faces
-    CONDITIONAL_KEEP; on digits the digit while a stroke measure changes, and the stroke measures
-    while the digit changes (holding the other digits would block the change itself)."""
-    if edited in STROKE_NAMES:
-        return [n for n in DIGIT_NAMES if n in names]
-    if edited in DIGIT_NAMES:
-        return [n for n in STROKE_NAMES if n in names]
-    return [k for k in CONDITIONAL_KEEP if k in names]
 
 
 def conditional_direction(direction: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
@@ -179,17 +87,20 @@ class Directions:
     def shift(
         self,
         z: torch.Tensor,
-        strengths: dict[str, float],
+        strengths: dict[str, float | torch.Tensor],
         method: str = "linear",
         keep: list[str] | Callable[[str], list[str]] = (),
     ) -> torch.Tensor:
-        """Codes z (N, z_dim) moved by strength x `step` for every attribute in `strengths`;
-        `keep` is one list for every attribute, or a function of the attribute edited."""
+        """Codes z (N, z_dim) moved by strength x `step` for every attribute in `strengths` (one
+        number for every code, or a tensor (N,) of one per code); `keep` is one list for every
+        attribute, or a function of the attribute edited."""
         moved = z.clone()
         for name, strength in strengths.items():
-            if strength:
+            per_code = isinstance(strength, torch.Tensor)
+            if bool(strength.any()) if per_code else strength:
                 kept = keep(name) if callable(keep) else keep
-                moved += strength * self.step(name, method, kept).to(z.device)
+                scale = strength.to(z).view(-1, 1) if per_code else strength
+                moved += scale * self.step(name, method, kept).to(z.device)
         return moved
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -242,12 +153,3 @@ def directions_path(checkpoint_stem: str | os.PathLike) -> Path:
     if p.suffix in (".safetensors", ".json"):
         p = p.with_suffix("")
     return p.with_name(p.name + ".directions.safetensors")
-
-
-def exemplar_arithmetic(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-    """The paper's vector arithmetic on exemplar averages: mean(A) - mean(B) + mean(C), (1, z_dim).
-    E.g. A = men with glasses, B = men without, C = women without: a woman with glasses."""
-    for name, group in (("A", a), ("B", b), ("C", c)):
-        if group.ndim != 2 or group.shape[0] < 1:
-            raise ValueError(f"exemplar set {name} must be a non-empty (k, z_dim) tensor, got {tuple(group.shape)}")
-    return (a.mean(0) - b.mean(0) + c.mean(0)).unsqueeze(0)

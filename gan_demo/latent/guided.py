@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
+from gan_demo.domain import DIGITS
 from gan_demo.models.pretrained import Pretrained
 
 from .directions import Directions
@@ -69,7 +70,7 @@ def guided_edit(
     targets = {name: float(s) for name, s in strengths.items() if s}
     for name in targets:
         directions.index(name)  # unknown names fail here, with the known ones listed
-        if classifier.label_kind == "attributes" and name not in classifier.label_names:
+        if classifier.domain is not DIGITS and name not in classifier.label_names:
             raise KeyError(f"{classifier.name} has no attribute {name!r}")
     z = z.detach().to(model.device, torch.float32)
     if detail is not None:
@@ -77,7 +78,7 @@ def guided_edit(
     start = directions.shift(z, targets, method, keep)  # unknown keep names fail here
     if not targets or steps <= 0:
         return start.cpu()
-    if classifier.label_kind == "attributes":
+    if classifier.domain is not DIGITS:
         return _hold_attributes(model, classifier, z, start, targets, steps, detail).cpu()
     return _hold_digit(model, classifier, directions, z, start, targets, method, steps, detail).cpu()
 

@@ -14,8 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from gan_demo.models.pretrained import Pretrained
-
-from .directions import prior_penalty, sample_codes
+from gan_demo.models.sampling import sample_codes
 
 # How far (per feature, in the first block's post-ReLU units) a projection's detail may move the
 # generator's 4x4 feature map. 0.15 lifts the AE+GAN's held-out projection from 21.6 to about
@@ -36,15 +35,9 @@ class Fit:
     detail: torch.Tensor | None = None  # (1, *G.detail_shape())
 
 
-def psnr(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None = None) -> float:
-    """Peak signal-to-noise ratio in dB for images in [-1, 1] (over `mask` pixels when given)."""
-    err = (a.float() - b.float()).pow(2)
-    if mask is not None:
-        mask = mask.expand_as(err)
-        mse = (err * mask).sum() / mask.sum().clamp_min(1)
-    else:
-        mse = err.mean()
-    return float(10 * torch.log10(4.0 / mse.clamp_min(1e-10)))
+def prior_penalty(z: torch.Tensor) -> torch.Tensor:
+    """Keep each code near the shell of radius sqrt(z_dim) where N(0, I) puts almost all its mass."""
+    return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
 
 
 def initial_codes(model: Pretrained, target: torch.Tensor, candidates: int, seed: int, score) -> torch.Tensor:
@@ -89,8 +82,8 @@ def optimise(
     z = z.to(model.device).clone().requires_grad_(True)
     groups = [{"params": [z], "lr": lr}]
     detail = None
-    if detail_bound > 0:
-        detail = torch.zeros(z.shape[0], *model.G.detail_shape(), device=model.device, requires_grad=True)
+    if detail_bound > 0 and model.detail_shape() is not None:
+        detail = torch.zeros(z.shape[0], *model.detail_shape(), device=model.device, requires_grad=True)
         # Adam's steps are about lr each: the bound is reachable in a tenth of the steps, but never
         # in fewer than four, so a short run cannot fling every entry to the bound at once
         groups.append({"params": [detail], "lr": min(detail_bound / 4, 10 * detail_bound / max(steps, 1))})
@@ -153,16 +146,18 @@ def project(
     return _pick(model, z, detail, losses, lambda x: x)
 
 
-def blank_detail(model: Pretrained, n: int = 1) -> torch.Tensor:
-    """The detail of a sampled code: none, as zeros so that photos and seeds stack and morph alike."""
-    return torch.zeros(n, *model.G.detail_shape())
+def blank_detail(model: Pretrained, n: int = 1) -> torch.Tensor | None:
+    """The detail of a sampled code: none, as zeros so that photos and seeds stack and morph alike
+    (None for a generator that takes no detail)."""
+    shape = model.detail_shape()
+    return None if shape is None else torch.zeros(n, *shape)
 
 
 def project_code_and_detail(
     model: Pretrained, photo: torch.Tensor, detail_bound: float = DETAIL_BOUND
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A photo's projected code (1, z_dim) and detail (zeros when `detail_bound` is 0), on the CPU:
-    what edits and morphs of the photo start from."""
+    """A photo's projected code (1, z_dim) and detail (zeros when `detail_bound` is 0, None for a
+    generator without one), on the CPU: what edits and morphs of the photo start from."""
     fit = project(model, photo, detail_bound=detail_bound)
     return fit.z, fit.detail if fit.detail is not None else blank_detail(model)
 

@@ -9,8 +9,6 @@ import cv2
 import numpy as np
 import torch
 
-STROKE_NAMES = ["thickness", "slant"]
-
 
 def stroke_measures(images: torch.Tensor) -> torch.Tensor:
     """(N, 1, S, S) uint8 digits, light strokes on dark -> (N, 2): thickness in pixels and slant

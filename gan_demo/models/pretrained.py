@@ -192,7 +192,16 @@ def find_classifier(images: ArchConfig, domain: Domain, near: str | os.PathLike 
 def classifier_for(model: Pretrained, override: str | os.PathLike | None = None) -> Pretrained:
     """The classifier that reads a model's images (`override`, else `find_classifier` beside the
     model's checkpoint), on the model's device; a clear error when there is none."""
-    path = override or find_classifier(model.arch, model.domain, model.path.parent if model.path else None)
+    if override is not None:
+        classifier = load_pretrained(override, model.device)
+        mine, theirs = model.arch, classifier.arch
+        if classifier.C is None or (theirs.channels, theirs.size) != (mine.channels, mine.size):
+            what = f"{theirs.channels}x{theirs.size}x{theirs.size} images" if classifier.C is not None else "nothing"
+            raise CheckpointError(
+                f"{classifier.name} classifies {what}, {model.name} makes {mine.channels}x{mine.size}x{mine.size}"
+            )
+        return classifier
+    path = find_classifier(model.arch, model.domain, model.path.parent if model.path else None)
     if path is None:
         a = model.arch
         raise CheckpointError(

@@ -1,8 +1,8 @@
 """FID while training: the generator's samples against real photos, every --fid-every steps.
 
-Measured as `python -m gan_demo evaluate` measures it: in the attribute classifier's feature
-space, from the same sample codes (seed 2024) against the first n photos, so a run's last figure
-can be checked against the evaluation of its checkpoint.
+Measured as `python -m gan_demo evaluate` measures it (gan_demo.metrics.maths.generator_scores):
+in the classifier's feature space, from the same sample codes (FID_SEED) against the first n
+photos, so a run's last figure can be checked against the evaluation of its checkpoint.
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import torch
 from torch import nn
 
 from gan_demo.data.datasets import to_float
-from gan_demo.latent.directions import sample_codes
-from gan_demo.metrics.evaluation import features, fid
+from gan_demo.metrics.maths import FID_SEED, features, generator_scores
 from gan_demo.models.nets import ArchConfig
 from gan_demo.models.pretrained import Pretrained
-
-SAMPLE_SEED = 2024  # evaluate's sample codes
+from gan_demo.models.sampling import sample_codes
 
 
 class FidTracker:
@@ -37,7 +35,7 @@ class FidTracker:
             raise ValueError(f"FID needs at least 2 photos to compare with, found {n}")
         self.classifier, self.n, self.photos_from = classifier, n, photos_from
         self.real = features(classifier, to_float(photos_uint8[:n]))
-        self.codes = sample_codes(n, arch.z_dim, seed=SAMPLE_SEED)
+        self.codes = sample_codes(n, arch.z_dim, seed=FID_SEED)
         self.history: list[tuple[int, float]] = []  # (step, FID)
         self.best_kept: float | None = None  # the FID of the NAME-best checkpoint on disk, if any
 
@@ -47,9 +45,9 @@ class FidTracker:
         device = next(G.parameters()).device
         was_training = G.training
         G.eval()
-        samples = torch.cat([G(part.to(device)).float().cpu() for part in self.codes.split(256)])
+        scores = generator_scores(lambda z: G(z.to(device)), self.codes, self.classifier, self.real)
         G.train(was_training)
-        value = round(fid(features(self.classifier, samples), self.real), 4)
+        value = round(scores["fid"], 4)
         self.history.append((step, value))
         return value
 
