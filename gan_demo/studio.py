@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
-from gan_demo.data.photos import ImageInputError, load_mask, open_capped, open_image, save_frames, to_pil, to_tensor
+from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
+from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, conditional_rule, edit_codes, subject
 from gan_demo.latent.inversion import colorize, inpaint, luminance
@@ -241,10 +242,12 @@ class Studio:
         return z[score.argsort(descending=True)[:k]]
 
     def equation(
-        self, name: str, a: dict[str, bool], b: dict[str, bool], c: dict[str, bool], k: int = 3, seed: int = 0
+        self, name: str, a: str | dict, b: str | dict, c: str | dict, seed: int = 0, k: int = 3
     ) -> tuple[list[Image.Image], list[Image.Image]]:
-        """A - B + C from exemplar averages; returns the averaged A, B, C images and a result grid
-        (the result code plus small perturbations, as in the paper's figure)."""
+        """A - B + C from exemplar averages; each set is filters as {name: present} or in the app's
+        syntax ('Male, -Eyeglasses'). Returns the averaged A, B, C images and a result grid (the
+        result code plus small perturbations, as in the paper's figure)."""
+        a, b, c = (parse_filters(s) if isinstance(s, str) else s for s in (a, b, c))
         model = self.model(name)
         k = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS)
         seed = limits.bounded_int(seed, "seed", 0, limits.MAX_SEED - 100)  # the sets use seed .. seed + 99
@@ -257,53 +260,29 @@ class Studio:
         grid[0] = result[0]
         return show(means), show(model.generate(grid))
 
-    def inpaint_editor(
-        self, name: str, editor: dict | None, steps: int, candidates: int, on_step=None
+    def inpaint_painted(
+        self, name: str, photo, layers: list, steps: int, candidates: int, on_step=None
     ) -> tuple[Image.Image, Image.Image, Image.Image]:
-        """From gr.ImageEditor's value: the background is the photo, painted layer alpha the hole.
-        Returns the masked input, the best completion and a strip of every candidate, best first."""
+        """Fill what is painted on the photo: `layers` are painted layers of the photo's size (their
+        alpha is the hole; paths, bytes, PIL images or arrays). Returns the masked input, the best
+        completion and a strip of every candidate, best first."""
         model = self.model(name)
         steps = limits.bounded_int(steps, "steps", *limits.STEPS)
         candidates = limits.bounded_int(candidates, "candidates", *limits.CANDIDATES)
-        if not isinstance(editor, dict) or editor.get("background") is None:
+        if photo is None:
             raise ImageInputError("upload a photo (or pick an example) and paint over the part to fill")
-        background_image = open_image(editor["background"])
-        photo = to_tensor(background_image, model.arch.size, model.arch.channels)
-        layers = [layer for layer in editor.get("layers") or [] if layer is not None]
-        if not layers:
-            raise ImageInputError("paint over the part of the photo to fill with the brush")
-        if len(layers) > MAX_LAYERS:
-            raise ImageInputError(f"{len(layers)} painted layers; at most {MAX_LAYERS} are read")
-        painted = None
-        for layer in layers:  # one decoded layer at a time, each checked against the photo's size first
-            alpha = self.painted_alpha(layer, background_image.size)
-            painted = alpha if painted is None else np.maximum(painted, alpha)
-        hole = load_mask(painted > 0, model.arch.size)
+        background_image = open_image(photo)
+        image = to_tensor(background_image, model.arch.size, model.arch.channels)
+        hole = load_mask(painted_mask(layers, background_image.size, MAX_LAYERS), model.arch.size)
         if hole.sum() == 0:
             raise ImageInputError("the painted mask is empty: paint over the part to fill")
         with self.lock:
-            fit = inpaint(model, photo, hole, steps=steps, candidates=candidates, on_step=on_step)
+            fit = inpaint(model, image, hole, steps=steps, candidates=candidates, on_step=on_step)
         # the hole shown magenta on faces, mid-gray on digits (their ink is white on black)
-        marker = [1.0, -1.0, 1.0] if photo.shape[1] == 3 else [0.0]
-        masked = photo * (1 - hole) + hole * torch.tensor(marker).view(1, -1, 1, 1)
+        marker = [1.0, -1.0, 1.0] if image.shape[1] == 3 else [0.0]
+        masked = image * (1 - hole) + hole * torch.tensor(marker).view(1, -1, 1, 1)
         strip = make_grid(fit.candidates, nrow=fit.candidates.shape[0], padding=2, pad_value=1.0)
         return show(masked)[0], show(fit.image)[0], show(strip.unsqueeze(0))[0]
-
-    @staticmethod
-    def painted_alpha(layer, photo_size: tuple[int, int]) -> np.ndarray:
-        """Where a painted layer (array, PIL image, file path or bytes) of the photo's size is
-        painted: its alpha, or its brightest channel when it has no alpha; (H, W)."""
-        if isinstance(layer, (np.ndarray, Image.Image)):
-            array = np.asarray(layer if isinstance(layer, np.ndarray) else layer.convert("RGBA"))
-            if array.shape[1::-1] != tuple(photo_size):
-                raise ImageInputError(
-                    f"the painted layer is {array.shape[1]}x{array.shape[0]}, the photo {photo_size[0]}x{photo_size[1]}"
-                )
-        else:
-            array = np.asarray(open_capped(layer, "the painted layer", expect=photo_size).convert("RGBA"))
-        if array.ndim == 2:
-            return array
-        return array[..., 3] if array.shape[2] == 4 else array.max(axis=2)
 
     def colorize_upload(self, name: str, upload, on_step=None) -> tuple[Image.Image, Image.Image, Image.Image | None]:
         model = self.model(name)
@@ -316,17 +295,22 @@ class Studio:
             fit = colorize(model, gray, on_step=on_step)
         return show(gray)[0], show(fit.image)[0], show(photo)[0] if in_colour else None
 
+    def story_kinds(self) -> list[str]:
+        """The kinds the course compares, in its order (those with a story in the registry)."""
+        return [kind for kind in kinds.names() if kinds.get(kind).story]
+
     def story(self, upload=None, seed: int = 0, n: int = 4) -> list[tuple[str, list[Image.Image], Image.Image | None]]:
-        """For each of AE, VAE, DCGAN, AE+GAN on faces: random samples and, given a photo and an
-        encoder, the photo's reconstruction; with the caption of why each looks as it does."""
+        """One row per story kind: the caption of why its samples look as they do, random samples
+        of its face model and, given a photo and an encoder, the photo's reconstruction; a row
+        without a face model of that kind says so."""
         rows = []
         seed = limits.seed(seed)
         n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         image = open_image(upload) if upload is not None else None  # decoded once for every encoder
-        for kind in kinds.names():  # in the order the course tells them
-            caption = kinds.get(kind).story
+        for kind in self.story_kinds():
             name = next(iter(self.generators(3, kind)), None)
-            if not caption or name is None:
+            if name is None:
+                rows.append((f"{kind}: no face model of this kind is loaded", [], None))
                 continue
             model = self.models[name]
             samples = show(model.generate(sample_codes(n, model.arch.z_dim, seed)))
@@ -334,5 +318,61 @@ class Studio:
             if image is not None and model.has_encoder:
                 photo = to_tensor(image, model.arch.size, model.arch.channels)
                 recon = show(model.generate(model.encode(photo)))[0]
-            rows.append((f"{name}: {caption}", samples, recon))
+            rows.append((f"{name}: {kinds.get(kind).story}", samples, recon))
         return rows
+
+    # -- what the app shows beside the operations -------------------------------------------------
+    def example_images(self, channels: int, n: int, seed: int) -> list[str]:
+        """Example images drawn by the showcase model of that many channels (faces or digits: no
+        dataset photos are shipped), as PNG files in the work folder; none without such a model."""
+        name = self.showcase(self.generators(channels))
+        if name is None:
+            return []
+        model = self.models[name]
+        folder = self.work_dir / "examples"
+        folder.mkdir(exist_ok=True)
+        paths = []
+        for i, im in enumerate(show(model.generate(sample_codes(n, model.arch.z_dim, seed)))):
+            path = folder / f"example-{model.domain.noun}-{seed}-{i}.png"
+            im.save(path)
+            paths.append(str(path))
+        return paths
+
+    def domain(self, name: str | None) -> Domain:
+        """The domain of a model's edits (its directions' names, else its own labels); faces for none."""
+        if name in self.directions:
+            return domain_of(self.directions[name].names, self.models[name].arch.channels)
+        return self.models[name].domain if name in self.models else FACES
+
+    def slider_names(self) -> list[str]:
+        """One slider per attribute any editable model edits, in the domains' slider order."""
+        known = {n for m in self.editable() for n in self.attribute_names(m)}
+        return [attr for d in DOMAINS for attr in d.sliders if attr in known] or list(FACES.sliders)
+
+    def attribute_controls(self, name: str | None, extra: str | None = None, typed: tuple[str, ...] = ()) -> dict:
+        """What the Attributes tab shows for a model: its sliders, the choices and value of the
+        "any other attribute" menu (the user's `extra` kept when the model knows it), whether
+        edits can be guided, and the equation's sets (the user's `typed` ones kept when every
+        name in them is the model's, else the domain's example)."""
+        own, domain = self.attribute_names(name), self.domain(name)
+        default_extra = domain.extra_default if domain.extra_default in own else (own[0] if own else None)
+        typed_fits = bool(typed) and all(n in own for text in typed for n in parse_filters(text or ""))
+        return {
+            "domain": domain,
+            "sliders": [attr for attr in self.slider_names() if attr in own],
+            "extra_choices": own,
+            "extra": extra if extra in own else default_extra,
+            "guided": self.guided_available(name),
+            "equation": tuple(typed) if typed_fits else domain.equation,
+        }
+
+    def slider_strengths(
+        self, name: str, sliders: dict[str, float], extra: str | None = None, extra_strength: float = 0.0
+    ) -> dict[str, float]:
+        """The edit the Attributes tab asks for: the model's own sliders (others are hidden), with
+        the "any other attribute" strength added to its attribute's."""
+        own = self.attribute_names(name)
+        strengths = {attr: v for attr, v in sliders.items() if attr in own}
+        if extra is not None:
+            strengths[extra] = strengths.get(extra, 0) + extra_strength
+        return strengths

@@ -154,6 +154,37 @@ def load_mask(source, size: int, expect: tuple[int, int] | None = None) -> torch
     return torch.from_numpy((np.asarray(im) > 127).astype(np.float32))[None, None]
 
 
+def painted_alpha(layer, photo_size: tuple[int, int]) -> np.ndarray:
+    """Where a painted layer (array, PIL image, file path or bytes) of the photo's size is
+    painted: its alpha, or its brightest channel when it has no alpha; (H, W)."""
+    if isinstance(layer, (np.ndarray, Image.Image)):
+        array = np.asarray(layer if isinstance(layer, np.ndarray) else layer.convert("RGBA"))
+        if array.shape[1::-1] != tuple(photo_size):
+            raise ImageInputError(
+                f"the painted layer is {array.shape[1]}x{array.shape[0]}, the photo {photo_size[0]}x{photo_size[1]}"
+            )
+    else:
+        array = np.asarray(open_capped(layer, "the painted layer", expect=photo_size).convert("RGBA"))
+    if array.ndim == 2:
+        return array
+    return array[..., 3] if array.shape[2] == 4 else array.max(axis=2)
+
+
+def painted_mask(layers: list, photo_size: tuple[int, int], max_layers: int) -> np.ndarray:
+    """Where any of the painted layers (see painted_alpha; None entries ignored) is painted, as a
+    bool (H, W) array; at most `max_layers`, each decoded only after its size is checked."""
+    layers = [layer for layer in layers or [] if layer is not None]
+    if not layers:
+        raise ImageInputError("paint over the part of the photo to fill with the brush")
+    if len(layers) > max_layers:
+        raise ImageInputError(f"{len(layers)} painted layers; at most {max_layers} are read")
+    painted = None
+    for layer in layers:  # one decoded layer at a time
+        alpha = painted_alpha(layer, photo_size)
+        painted = alpha if painted is None else np.maximum(painted, alpha)
+    return painted > 0
+
+
 def to_uint8_hwc(images: torch.Tensor) -> np.ndarray:
     """(N, C, S, S) in [-1, 1] -> (N, S, S, 3) uint8 (gray repeated to RGB)."""
     array = images.detach().float().cpu().add(1).mul(127.5).round().clamp(0, 255).to(torch.uint8)

@@ -254,7 +254,7 @@ def test_the_studio_checks_every_number_itself(tiny_models, tiny_directions):
     with pytest.raises(ValueError, match="strength must be between -6.0 and 6.0"):
         studio.edit("aegan-faces", 0, None, {"Male": 100.0}, True)
     with pytest.raises(ValueError, match="steps must be between 10 and 300"):
-        studio.inpaint_editor("aegan-faces", {"background": None}, 10**6, 1)
+        studio.inpaint_painted("aegan-faces", None, [], 10**6, 1)
 
 
 def test_uploads_as_data_urls_and_too_many_layers(client, tmp_path):
@@ -262,7 +262,7 @@ def test_uploads_as_data_urls_and_too_many_layers(client, tmp_path):
     from gradio_client import handle_file
     from gradio_client.exceptions import AppError
 
-    from gan_demo.app.layout import upload_source
+    from gan_demo.app.adapters import upload_source
 
     png = tmp_path / "photo.png"
     Image.fromarray(face_like(30, 20)).save(png)

@@ -1,0 +1,38 @@
+"""What every tab of the app shares: the Studio, the error and file wrapper for its callbacks,
+the example images, and the model lists."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gan_demo.studio import Studio
+
+from .adapters import friendly
+
+
+@dataclass
+class Context:
+    studio: Studio
+    face_examples: list[str] = field(default_factory=list)  # three faces the app drew itself
+    digit_examples: list[str] = field(default_factory=list)  # one digit
+
+    @classmethod
+    def of(cls, studio: Studio) -> Context:
+        return cls(studio, studio.example_images(3, 3, 5), studio.example_images(1, 1, 3))
+
+    def handle(self, fn: Callable) -> Callable:
+        """A Studio call as a callback: clear errors shown to the user, images returned as files."""
+        return friendly(fn, self.studio.fresh_folder)
+
+    @property
+    def generators(self) -> list[str]:
+        return self.studio.generators()
+
+    @property
+    def faces(self) -> list[str]:
+        return self.studio.generators(3)
+
+    @property
+    def face_default(self) -> str | None:
+        return self.studio.showcase(self.faces)

@@ -1,0 +1,101 @@
+"""Attribute sliders (faces: 40 attributes; digits: the digit, stroke thickness and slant), plain,
+conditional or guided, and the equation builder A - B + C."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo import limits
+from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.context import Context
+from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
+
+TITLE = "Attributes"
+FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
+
+
+def guided_label(domain: Domain) -> str:
+    if domain is DIGITS:
+        return "Guided: the digit classifier holds the digit, or steers to the one asked for"
+    return "Guided: the attribute classifier holds every other attribute (about 0.4 s)"
+
+
+def build(ctx: Context) -> None:
+    studio = ctx.studio
+    editable = studio.editable()
+    default = studio.showcase(editable)
+    shown = studio.attribute_controls(default)
+    slider_names = studio.slider_names()  # one slider per attribute any model has; each model shows its own
+    with gr.Row():
+        model = gr.Dropdown(editable, value=default, label="Model")
+        seed = gr.Number(3, precision=0, minimum=0, label="Seed")
+        photo = PhotoUpload(label="Photo (optional: replaces the seed)", height=160)
+        with gr.Column(min_width=220):
+            conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
+            guided = gr.Checkbox(True, label=guided_label(shown["domain"]), visible=shown["guided"])
+    with gr.Column(visible=shown["domain"] is FACES) as examples:  # the example photo is a face
+        if ctx.face_examples:
+            gr.Examples([[ctx.face_examples[2]]], [photo])
+    sliders = [
+        gr.Slider(
+            *limits.STRENGTH,
+            2.0 if attr in FIRST_EDITS else 0,
+            step=0.25,
+            label=attr,
+            visible=attr in shown["sliders"],
+        )
+        for attr in slider_names
+    ]
+    with gr.Row():
+        extra = gr.Dropdown(shown["extra_choices"], value=shown["extra"], label="Any other attribute")
+        extra_strength = gr.Slider(*limits.STRENGTH, 0, step=0.25, label="Its strength")
+    button = gr.Button("Apply", variant="primary")
+    with gr.Row():
+        before = gr.Image(label="Before", height=256)
+        after = gr.Image(label="After", height=256)
+        probs_before = gr.Label(num_top_classes=6, label="Attributes before")
+        probs_after = gr.Label(num_top_classes=6, label="Attributes after")
+
+    def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values):
+        strengths = studio.slider_strengths(name, dict(zip(slider_names, values)), extra, extra_strength)
+        return studio.edit(name, seed, photo, strengths, conditional, guided)
+
+    button.click(
+        ctx.handle(edit),
+        [model, seed, photo, conditional, guided, extra, extra_strength, *sliders],
+        [before, after, probs_before, probs_after],
+        api_name="edit",
+    )
+    gr.Markdown(
+        "### Equation builder: A − B + C\nEach set is the 3 samples the classifier finds most clearly matching "
+        "its filters (`-Name` means without; digits: `7`, `-1`)."
+    )
+    with gr.Row():
+        sets = [gr.Textbox(text, label=label) for text, label in zip(shown["equation"], "ABC")]
+        equation_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+    equation_button = gr.Button("Compute A − B + C", variant="primary")
+    means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
+    result = gr.Gallery(label="Result (and nearby codes)", columns=8, height="auto")
+    equation_button.click(
+        ctx.handle(studio.equation), [model, *sets, equation_seed], [means, result], api_name="equation"
+    )
+
+    def follow_model(name, extra, *typed):
+        """Faces and digits have different attributes: the chosen model's controls, keeping what
+        the user chose or typed where the model knows its names."""
+        c = studio.attribute_controls(name, extra, typed)
+        return (
+            gr.update(visible=c["domain"] is FACES),
+            *(gr.update(visible=attr in c["sliders"]) for attr in slider_names),
+            gr.update(choices=c["extra_choices"], value=c["extra"]),
+            gr.update(visible=c["guided"], label=guided_label(c["domain"])),
+            *(gr.update() if c["equation"] == tuple(typed) else gr.update(value=v) for v in c["equation"]),
+        )
+
+    model.change(
+        follow_model,
+        [model, extra, *sets],
+        [examples, *sliders, extra, guided, *sets],
+        api_name=False,
+        show_progress="hidden",
+    )

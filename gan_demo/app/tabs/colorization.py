@@ -1,0 +1,27 @@
+"""Colorization of a gray face: the luma kept, the chroma from the generator."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo.app.adapters import PhotoUpload, stoppable, with_progress
+from gan_demo.app.context import Context
+
+TITLE = "Colorization"
+
+
+def build(ctx: Context) -> None:
+    with gr.Row():
+        model = gr.Dropdown(ctx.faces, value=ctx.face_default, label="Model")
+        photo = PhotoUpload(label="Photo (colour photos are turned gray first)", height=256)
+    if ctx.face_examples:
+        gr.Examples([[ctx.face_examples[0]]], [photo])
+    with gr.Row():
+        button = gr.Button("Colorize", variant="primary")
+        stop = gr.Button("Stop")
+    with gr.Row():
+        gray = gr.Image(label="Gray input", height=256)
+        out = gr.Image(label="Our colorization", height=256)
+        original = gr.Image(label="Original colours", height=256)
+    colorize = ctx.handle(with_progress(ctx.studio.colorize_upload))
+    stoppable(button, stop, colorize, [model, photo], [gray, out, original], "colorize")

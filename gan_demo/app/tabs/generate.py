@@ -1,0 +1,21 @@
+"""Samples of a model from a seed, with truncation."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo import limits
+from gan_demo.app.context import Context
+
+TITLE = "Generate"
+
+
+def build(ctx: Context) -> None:
+    with gr.Row():
+        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+        truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
+        n = gr.Slider(*limits.SAMPLES, 8, step=1, label="Images")
+    button = gr.Button("Generate", variant="primary")
+    gallery = gr.Gallery(label="Samples", columns=8, height="auto")
+    button.click(ctx.handle(ctx.studio.generate), [model, seed, truncation, n], gallery, api_name="generate")

@@ -1,0 +1,44 @@
+"""Inpainting with a brush: paint over part of a photo, the generator fills it."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo import limits
+from gan_demo.app.adapters import MaskEditor, stoppable, with_progress
+from gan_demo.app.context import Context
+
+TITLE = "Inpainting"
+
+
+def build(ctx: Context) -> None:
+    studio = ctx.studio
+    with gr.Row():
+        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
+        candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
+    editor = MaskEditor(
+        label="Paint over the part to fill",
+        brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
+        height=420,
+    )
+    # a digit for the digit models: a face on their canvas would be read as a gray blur
+    canvas_examples = [[path] for path in ctx.face_examples[1:2] + ctx.digit_examples]
+    if canvas_examples:
+        gr.Examples(
+            canvas_examples, [editor], label="Examples (a face for the face models, a digit for the digit ones)"
+        )
+    with gr.Row():
+        button = gr.Button("Fill", variant="primary")
+        stop = gr.Button("Stop")
+    with gr.Row():
+        masked = gr.Image(label="Masked input", height=256)
+        best = gr.Image(label="Best completion", height=256)
+    others = gr.Image(label="All candidates, best first", height=160)
+
+    def fill(name, value, steps, candidates, on_step=None):
+        photo, layers = MaskEditor.painted(value)
+        return studio.inpaint_painted(name, photo, layers, steps, candidates, on_step=on_step)
+
+    fill_event = ctx.handle(with_progress(fill))
+    stoppable(button, stop, fill_event, [model, editor, steps, candidates], [masked, best, others], "inpaint")

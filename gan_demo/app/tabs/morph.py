@@ -1,0 +1,47 @@
+"""A morph between two seeds or photos (frames, GIF, MP4) and a live preview along the path."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo import limits
+from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.context import Context
+
+TITLE = "Interpolate / morph"
+
+
+def build(ctx: Context) -> None:
+    studio = ctx.studio
+    with gr.Row():
+        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
+        seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
+        method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
+        frames = gr.Slider(*limits.FRAMES, 8, step=1, label="Frames")
+    with gr.Row():
+        photo_a = PhotoUpload(label="Photo A (optional: replaces seed A)", height=200)
+        photo_b = PhotoUpload(label="Photo B (optional: replaces seed B)", height=200)
+        with gr.Column():
+            position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
+            preview = gr.Image(label="Preview", height=200)
+    if ctx.face_examples:
+        gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
+    button = gr.Button("Morph", variant="primary")
+    gallery = gr.Gallery(label="Frames", columns=8, height="auto")
+    with gr.Row():
+        gif = gr.File(label="GIF")
+        mp4 = gr.File(label="MP4")
+    button.click(
+        ctx.handle(studio.morph),
+        [model, seed_a, seed_b, photo_a, photo_b, frames, method],
+        [gallery, gif, mp4],
+        api_name="morph",
+    )
+    position.change(
+        ctx.handle(studio.morph_preview),
+        [model, seed_a, seed_b, position, method],
+        preview,
+        api_name="morph_preview",
+        show_progress="hidden",
+    )

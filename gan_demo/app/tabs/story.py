@@ -1,0 +1,33 @@
+"""The course's story, AE -> VAE -> DCGAN -> AE+GAN: random codes through each model and, given
+a photo, each encoder's reconstruction."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.context import Context
+
+TITLE = "From autoencoder to GAN"
+
+
+def build(ctx: Context) -> None:
+    studio = ctx.studio
+    gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
+    photo = PhotoUpload(label="Photo to reconstruct (optional)", height=160)
+    if ctx.face_examples:
+        gr.Examples([[ctx.face_examples[2]]], [photo])
+    seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+    button = gr.Button("Compare", variant="primary")
+    rows = []
+    for _ in studio.story_kinds():
+        with gr.Row():
+            caption = gr.Markdown()
+            gallery = gr.Gallery(columns=4, height=140, show_label=False)
+            recon = gr.Image(label="Reconstruction", height=140)
+        rows.append((caption, gallery, recon))
+
+    def story(photo, seed):
+        return [item for row in studio.story(photo, seed) for item in row]  # in the rows' order
+
+    button.click(ctx.handle(story), [photo, seed], [c for row in rows for c in row], api_name="story")

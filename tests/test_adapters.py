@@ -1,0 +1,41 @@
+"""The app's two upload components rely on Gradio internals (gan_demo/app/adapters.py): these
+fail when a Gradio upgrade changes them, before a user meets a raw traceback."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+gr = pytest.importorskip("gradio")
+from gradio.components.image_editor import EditorData  # noqa: E402
+from gradio.data_classes import FileData, ImageData  # noqa: E402
+
+from gan_demo.app.adapters import MaskEditor, PhotoUpload  # noqa: E402
+
+
+def test_the_page_draws_them_as_the_built_in_components_with_their_settings():
+    photo, editor = PhotoUpload(label="Photo", height=123), MaskEditor(label="Canvas", height=321)
+    assert photo.get_block_name() == "image" and editor.get_block_name() == "imageeditor"
+    assert (photo.get_config()["label"], photo.get_config()["height"]) == ("Photo", 123)
+    assert photo.get_config()["type"] == "filepath" and photo.get_config()["image_mode"] is None
+    assert (editor.get_config()["label"], editor.get_config()["height"]) == ("Canvas", 321)
+
+
+def test_a_damaged_upload_reaches_our_decoder_untouched(tmp_path):
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not an image at all")
+    assert PhotoUpload().preprocess(ImageData(path=str(junk))) == str(junk)  # Gradio's own would raise
+    url = "data:image/png;base64," + base64.b64encode(b"raw bytes").decode()
+    assert PhotoUpload().preprocess(ImageData(url=url)) == b"raw bytes"
+
+
+def test_the_canvas_hands_on_its_photo_and_painted_layers(tmp_path):
+    photo, layer = tmp_path / "photo.png", tmp_path / "layer.png"
+    photo.write_bytes(b"damaged photo")
+    layer.write_bytes(b"damaged layer")
+    value = MaskEditor().preprocess(
+        EditorData(background=FileData(path=str(photo)), layers=[FileData(path=str(layer))])
+    )
+    assert MaskEditor.painted(value) == (str(photo), [str(layer)])
+    assert MaskEditor.painted(None) == (None, [])
