@@ -11,11 +11,11 @@ gr = pytest.importorskip("gradio")
 from gradio.components.image_editor import EditorData  # noqa: E402
 from gradio.data_classes import FileData, ImageData  # noqa: E402
 
-from gan_demo.app.adapters import MaskEditor, PhotoUpload  # noqa: E402
+from gan_demo.app.adapters import mask_editor, painted, photo_upload  # noqa: E402
 
 
 def test_the_page_draws_them_as_the_built_in_components_with_their_settings():
-    photo, editor = PhotoUpload(label="Photo", height=123), MaskEditor(label="Canvas", height=321)
+    photo, editor = photo_upload(label="Photo", height=123), mask_editor(label="Canvas", height=321)
     assert photo.get_block_name() == "image" and editor.get_block_name() == "imageeditor"
     assert (photo.get_config()["label"], photo.get_config()["height"]) == ("Photo", 123)
     assert photo.get_config()["type"] == "filepath" and photo.get_config()["image_mode"] is None
@@ -25,17 +25,17 @@ def test_the_page_draws_them_as_the_built_in_components_with_their_settings():
 def test_a_damaged_upload_reaches_our_decoder_untouched(tmp_path):
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image at all")
-    assert PhotoUpload().preprocess(ImageData(path=str(junk))) == str(junk)  # Gradio's own would raise
+    assert photo_upload().preprocess(ImageData(path=str(junk))) == str(junk)  # Gradio's own would raise
     url = "data:image/png;base64," + base64.b64encode(b"raw bytes").decode()
-    assert PhotoUpload().preprocess(ImageData(url=url)) == b"raw bytes"
+    assert photo_upload().preprocess(ImageData(url=url)) == b"raw bytes"
 
 
 def test_the_canvas_hands_on_its_photo_and_painted_layers(tmp_path):
     photo, layer = tmp_path / "photo.png", tmp_path / "layer.png"
     photo.write_bytes(b"damaged photo")
     layer.write_bytes(b"damaged layer")
-    value = MaskEditor().preprocess(
+    value = mask_editor().preprocess(
         EditorData(background=FileData(path=str(photo)), layers=[FileData(path=str(layer))])
     )
-    assert MaskEditor.painted(value) == (str(photo), [str(layer)])
-    assert MaskEditor.painted(None) == (None, [])
+    assert painted(value) == (str(photo), [str(layer)])
+    assert painted(None) == (None, [])

@@ -1,10 +1,11 @@
 """Between Gradio's values and the Studio: uploads passed on untouched, the inpainting canvas's
 painted layers, output images as files of their own, clear errors, progress and Stop.
 
-The two upload components subclass Gradio's as its own templates do (`is_template`: the page
-draws them as the built-in component, with its settings) and change only how an upload is handed
-to us. They rely on Gradio internals (`get_config`'s `cls`, `Image.preprocess`'s payload,
-`ImageEditor.convert_and_format_image`): tests/test_adapters.py fails if an upgrade changes them.
+The photo upload and the canvas are Gradio's own components with one method replaced on the
+instance: how an upload is handed to us. That relies on Gradio internals (`Image.preprocess`'s
+payload, `ImageEditor.convert_and_format_image`), so tests/test_adapters.py fails if an upgrade
+changes them. Not subclasses: Gradio writes a .pyi stub beside every module that subclasses one
+of its components, into the source tree, at import.
 """
 
 from __future__ import annotations
@@ -103,43 +104,32 @@ def upload_source(payload) -> str | bytes | None:
     raise gr.Error("the upload carried no file (or a data URL over 15 MB, or not base64)")
 
 
-class PhotoUpload(gr.Image):
+def photo_upload(**kwargs) -> gr.Image:
     """A photo upload whose file reaches our decoder untouched. Gradio's own preprocessing opens
     it itself and fails on a damaged file with a raw traceback; ours caps pixels before decoding
     and names the problem (gan_demo.data.photos)."""
-
-    is_template = True  # drawn as gr.Image
-
-    def __init__(self, **kwargs):
-        super().__init__(type="filepath", image_mode=None, **kwargs)
-
-    def get_config(self, cls=None):
-        return super().get_config(cls or gr.Image)  # the page reads gr.Image's settings
-
-    def preprocess(self, payload) -> str | bytes | None:
-        return upload_source(payload)
+    component = gr.Image(type="filepath", image_mode=None, **kwargs)
+    component.preprocess = upload_source  # see the module's docstring
+    return component
 
 
-class MaskEditor(gr.ImageEditor):
-    """The inpainting canvas: its background and painted layers passed on untouched (see
-    PhotoUpload); `painted(value)` splits its value into the photo and the layers."""
+def untouched(file, flatten_on_white: bool = False) -> str | bytes | None:
+    """A canvas image as it came: a cached file's path, or a blob's bytes."""
+    if file is None:
+        return None
+    return str(file.path) if isinstance(file, FileData) else bytes(file)
 
-    is_template = True  # drawn as gr.ImageEditor
 
-    def __init__(self, **kwargs):
-        super().__init__(type="filepath", **kwargs)
+def mask_editor(**kwargs) -> gr.ImageEditor:
+    """The inpainting canvas, its background and painted layers passed on untouched (see
+    photo_upload); `painted(value)` splits its value into the photo and the layers."""
+    component = gr.ImageEditor(type="filepath", **kwargs)
+    component.convert_and_format_image = untouched  # see the module's docstring
+    return component
 
-    def get_config(self, cls=None):
-        return super().get_config(cls or gr.ImageEditor)  # the page reads gr.ImageEditor's settings
 
-    def convert_and_format_image(self, file, flatten_on_white: bool = False):
-        if file is None:
-            return None
-        return str(file.path) if isinstance(file, FileData) else bytes(file)
-
-    @staticmethod
-    def painted(value: dict | None) -> tuple[str | bytes | None, list]:
-        """The editor's value -> (the photo, its painted layers)."""
-        if not isinstance(value, dict):
-            return None, []
-        return value.get("background"), list(value.get("layers") or [])
+def painted(value: dict | None) -> tuple[str | bytes | None, list]:
+    """The canvas's value -> (the photo, its painted layers)."""
+    if not isinstance(value, dict):
+        return None, []
+    return value.get("background"), list(value.get("layers") or [])

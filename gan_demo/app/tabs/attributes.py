@@ -6,7 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.adapters import photo_upload
 from gan_demo.app.context import Context
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
@@ -29,7 +29,7 @@ def build(ctx: Context) -> None:
     with gr.Row():
         model = gr.Dropdown(editable, value=default, label="Model")
         seed = gr.Number(3, precision=0, minimum=0, label="Seed")
-        photo = PhotoUpload(label="Photo (optional: replaces the seed)", height=160)
+        photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
         with gr.Column(min_width=220):
             conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
             guided = gr.Checkbox(True, label=guided_label(shown["domain"]), visible=shown["guided"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import PhotoUpload, stoppable, with_progress
+from gan_demo.app.adapters import photo_upload, stoppable, with_progress
 from gan_demo.app.context import Context
 
 TITLE = "Colorization"
@@ -13,7 +13,7 @@ TITLE = "Colorization"
 def build(ctx: Context) -> None:
     with gr.Row():
         model = gr.Dropdown(ctx.faces, value=ctx.face_default, label="Model")
-        photo = PhotoUpload(label="Photo (colour photos are turned gray first)", height=256)
+        photo = photo_upload(label="Photo (colour photos are turned gray first)", height=256)
     if ctx.face_examples:
         gr.Examples([[ctx.face_examples[0]]], [photo])
     with gr.Row():

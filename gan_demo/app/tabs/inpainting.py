@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import MaskEditor, stoppable, with_progress
+from gan_demo.app.adapters import mask_editor, painted, stoppable, with_progress
 from gan_demo.app.context import Context
 
 TITLE = "Inpainting"
@@ -17,7 +17,7 @@ def build(ctx: Context) -> None:
         model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
         steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
         candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
-    editor = MaskEditor(
+    editor = mask_editor(
         label="Paint over the part to fill",
         brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
         height=420,
@@ -37,7 +37,7 @@ def build(ctx: Context) -> None:
     others = gr.Image(label="All candidates, best first", height=160)
 
     def fill(name, value, steps, candidates, on_step=None):
-        photo, layers = MaskEditor.painted(value)
+        photo, layers = painted(value)
         return studio.inpaint_painted(name, photo, layers, steps, candidates, on_step=on_step)
 
     fill_event = ctx.handle(with_progress(fill))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.adapters import photo_upload
 from gan_demo.app.context import Context
 
 TITLE = "Interpolate / morph"
@@ -20,8 +20,8 @@ def build(ctx: Context) -> None:
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
         frames = gr.Slider(*limits.FRAMES, 8, step=1, label="Frames")
     with gr.Row():
-        photo_a = PhotoUpload(label="Photo A (optional: replaces seed A)", height=200)
-        photo_b = PhotoUpload(label="Photo B (optional: replaces seed B)", height=200)
+        photo_a = photo_upload(label="Photo A (optional: replaces seed A)", height=200)
+        photo_b = photo_upload(label="Photo B (optional: replaces seed B)", height=200)
         with gr.Column():
             position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
             preview = gr.Image(label="Preview", height=200)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import PhotoUpload
+from gan_demo.app.adapters import photo_upload
 from gan_demo.app.context import Context
 
 TITLE = "From autoencoder to GAN"
@@ -14,7 +14,7 @@ TITLE = "From autoencoder to GAN"
 def build(ctx: Context) -> None:
     studio = ctx.studio
     gr.Markdown("Random codes through each model, and (given a photo) each encoder's reconstruction.")
-    photo = PhotoUpload(label="Photo to reconstruct (optional)", height=160)
+    photo = photo_upload(label="Photo to reconstruct (optional)", height=160)
     if ctx.face_examples:
         gr.Examples([[ctx.face_examples[2]]], [photo])
     seed = gr.Number(0, precision=0, minimum=0, label="Seed")
