@@ -156,7 +156,7 @@ class Studio:
         model = self.model(name)
         frames = limits.bounded_int(frames, "frames", *limits.FRAMES)
         (za, da), (zb, db) = self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)
-        images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), torch.cat([da, db]), frames, method))
+        images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), (da, db), frames, method))
         folder = Path(out_dir) if out_dir else self.fresh_folder()
         folder.mkdir(parents=True, exist_ok=True)
         return (

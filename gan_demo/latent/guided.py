@@ -98,10 +98,10 @@ def _hold_attributes(
     held = torch.ones(len(classifier.label_names), dtype=torch.bool, device=z.device)
     held[columns] = False
     with torch.no_grad():
-        probs_before = classifier.C(model.G(z, detail)).float().sigmoid()
+        probs_before = classifier.C(model.render(z, detail)).float().sigmoid()
 
     def loss(code):
-        logits = classifier.C(model.G(code, detail)).float()
+        logits = classifier.C(model.render(code, detail)).float()
         target_loss = F.softplus(margin - sign * logits[:, columns]).sum(1)
         drift = (logits.sigmoid() - probs_before)[:, held].abs().mean(1) if held.any() else 0.0
         return (target_loss + HOLD_WEIGHT * drift).sum()
@@ -122,7 +122,7 @@ def _hold_digit(
 ) -> torch.Tensor:
     names = classifier.label_names
     with torch.no_grad():
-        target_digit = classifier.C(model.G(z, detail)).float().argmax(1)
+        target_digit = classifier.C(model.render(z, detail)).float().argmax(1)
     wanted = [n for n, s in targets.items() if n in names and s > 0]
     if wanted:
         target_digit = torch.full_like(target_digit, names.index(max(wanted, key=targets.get)))
@@ -137,7 +137,7 @@ def _hold_digit(
 
     def loss(code):
         correction = orthogonal(code - start)
-        log_p = classifier.C(model.G(start + correction, detail)).float().log_softmax(1)
+        log_p = classifier.C(model.render(start + correction, detail)).float().log_softmax(1)
         total = -(log_p.gather(1, target_digit[:, None]).squeeze(1) * hold_mask).sum()
         if away:
             total = total - torch.log1p(-log_p[:, away].exp().clamp(max=1 - 1e-6)).sum()

@@ -92,7 +92,7 @@ def optimise(
     for step in range(steps):
         if on_step is not None:
             on_step(step, steps)
-        data_loss = loss_fn(model.G(z, detail))
+        data_loss = loss_fn(model.render(z, detail))
         loss = (data_loss + prior_weight * prior_penalty(z)).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -102,7 +102,7 @@ def optimise(
                 detail.clamp_(-detail_bound, detail_bound)
     with torch.no_grad():
         detail = detail.detach() if detail is not None else None
-        return z.detach(), detail, loss_fn(model.G(z, detail))
+        return z.detach(), detail, loss_fn(model.render(z, detail))
 
 
 def _pick(model: Pretrained, z: torch.Tensor, detail: torch.Tensor | None, losses: torch.Tensor, finish) -> Fit:
@@ -141,7 +141,7 @@ def project(
         return loss
 
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, target, candidates, seed, lambda z: loss_fn(model.G(z)))
+    z0 = initial_codes(model, target, candidates, seed, lambda z: loss_fn(model.render(z)))
     z, detail, losses = optimise(model, z0, loss_fn, steps, on_step=on_step, detail_bound=detail_bound)
     return _pick(model, z, detail, losses, lambda x: x)
 
@@ -241,7 +241,7 @@ def inpaint(
 
     known = target * (1 - hole)
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, known, candidates, seed, lambda z: loss_fn(model.G(z)))
+    z0 = initial_codes(model, known, candidates, seed, lambda z: loss_fn(model.render(z)))
     z, _, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
 
     def finish(fills: torch.Tensor) -> torch.Tensor:
@@ -294,7 +294,7 @@ def colorize(
         return (luminance(images) - y).pow(2).flatten(1).mean(1)
 
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, lambda z: loss_fn(model.G(z)))
+    z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, lambda z: loss_fn(model.render(z)))
     z, _, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
 
     def finish(images: torch.Tensor) -> torch.Tensor:

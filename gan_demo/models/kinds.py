@@ -75,6 +75,11 @@ def register(kind: ModelKind) -> ModelKind:
     return kind
 
 
+def unregister(name: str) -> None:
+    """Remove a kind (a test's or a plugin's); unknown names are ignored."""
+    _KINDS.pop(name, None)
+
+
 def get(name: str) -> ModelKind:
     if name not in _KINDS:
         raise KeyError(f"unknown model kind {name!r}; known: {', '.join(_KINDS)}")

@@ -71,6 +71,11 @@ class Pretrained:
         shape = getattr(self.G, "detail_shape", None)
         return tuple(shape()) if shape is not None else None
 
+    def render(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z), with a projected photo's detail when given, keeping gradients (for optimisations
+        through the generator); a generator without a detail input is called with the codes alone."""
+        return self.G(z) if detail is None else self.G(z, detail)
+
     @torch.no_grad()
     def generate(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
         """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]; `detail` is a projected photo's
@@ -82,8 +87,8 @@ class Pretrained:
                     f"{self.name}: a detail of shape {tuple(detail.shape)} for {z.shape[0]} codes; "
                     f"expected (1 or {z.shape[0]}, {', '.join(map(str, expected or ()))})"
                 )
-            return self.G(z.to(self.device, torch.float32), detail.to(self.device, torch.float32)).float()
-        return self.G(z.to(self.device, torch.float32)).float()
+            detail = detail.to(self.device, torch.float32)
+        return self.render(z.to(self.device, torch.float32), detail).float()
 
     @torch.no_grad()
     def encode(self, x: torch.Tensor) -> torch.Tensor:
