@@ -1,31 +1,9 @@
-"""Start the Gradio app on the checkpoints in ./checkpoints (or --checkpoints DIR).
+"""Start the Gradio app on the shipped checkpoints: `python demo.py`, then http://127.0.0.1:7860
+(see gan_demo.app.command, or `python demo.py --help`)."""
 
-python demo.py                    # http://127.0.0.1:7860
-python demo.py --host 0.0.0.0 --port 7861 --device cpu
-"""
-
-from __future__ import annotations
-
-import argparse
-import os
 import sys
 
-from gan_demo.runtime import resolve_device
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
-    p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--checkpoints", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "checkpoints"))
-    args = p.parse_args(argv)
-    from gan_demo.app.layout import launch
-
-    launch(args.checkpoints, resolve_device(args.device), args.host, args.port, args.share)
-    return 0
-
+from gan_demo.app.command import main
 
 if __name__ == "__main__":
     sys.exit(main())

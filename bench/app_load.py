@@ -5,7 +5,7 @@ It reports failed requests, responses that differ from a single client's for the
 (compared pixel for pixel), latency alone vs under load, and the server process's memory (RSS)
 sampled throughout; first, each tab's default action timed with one client.
 
-    python bench/app_load.py --clients 16 --duration 60
+    python -m bench.app_load --clients 16 --duration 60
 
 The last line printed is JSON.
 """

@@ -1,14 +1,14 @@
 """The model card's analyses beside `evaluate`'s metrics, each one command, printing JSON.
 
-    python bench/card_analysis.py digits --data ../shared/data/mnist
-    python bench/card_analysis.py digit-edits --judge runs/clf-mnist-seed1/classifier-mnist
-    python bench/card_analysis.py label-gap --data ../shared/data/celeba64
-    python bench/card_analysis.py edit-strength --strength 2.5
-    python bench/card_analysis.py projection-steps --n 20
-    python bench/card_analysis.py projection-edits --n 100 --grid checkpoints/cards/aegan-celeba64-detail.png
-    python bench/card_analysis.py refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
-    python bench/card_analysis.py arithmetic --n 100 --judge runs/clf-seed1/classifier-celeba64
-    python bench/card_analysis.py guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
+    python -m bench.card_analysis digits --data ../shared/data/mnist
+    python -m bench.card_analysis digit-edits --judge runs/clf-mnist-seed1/classifier-mnist
+    python -m bench.card_analysis label-gap --data ../shared/data/celeba64
+    python -m bench.card_analysis edit-strength --strength 2.5
+    python -m bench.card_analysis projection-steps --n 20
+    python -m bench.card_analysis projection-edits --n 100 --grid checkpoints/cards/aegan-celeba64-detail.png
+    python -m bench.card_analysis refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
+    python -m bench.card_analysis arithmetic --n 100 --judge runs/clf-seed1/classifier-celeba64
+    python -m bench.card_analysis guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
 from N(0, I), truncated codes, a Gaussian fitted to the encoded training digits, and for the
@@ -36,28 +36,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import gan_demo.latent.guided  # noqa: E402
-from gan_demo.data.datasets import load_images, split_holdout, to_float, to_uint8  # noqa: E402
-from gan_demo.domain import DIGIT_NAMES, FACES, STROKE_NAMES  # noqa: E402
-from gan_demo.latent import edits  # noqa: E402
-from gan_demo.latent.attributes import encode_all  # noqa: E402
-from gan_demo.latent.directions import Directions, directions_path  # noqa: E402
-from gan_demo.latent.edits import conditional_rule, edit_codes  # noqa: E402
-from gan_demo.latent.inversion import DETAIL_BOUND, project  # noqa: E402
-from gan_demo.latent.strokes import stroke_measures  # noqa: E402
-from gan_demo.metrics.evaluation import across, edit_report, edit_success, encoder_psnr, projection_psnr  # noqa: E402
-from gan_demo.metrics.maths import psnr  # noqa: E402
-from gan_demo.models.pretrained import load_pretrained  # noqa: E402
-from gan_demo.models.sampling import sample_codes  # noqa: E402
-from gan_demo.studio import Studio  # noqa: E402
+import gan_demo.latent.guided
+from gan_demo.data.datasets import load_images, split_holdout, to_float, to_uint8
+from gan_demo.domain import DIGIT_NAMES, FACES, STROKE_NAMES
+from gan_demo.latent import edits
+from gan_demo.latent.attributes import encode_all
+from gan_demo.latent.directions import Directions, directions_path
+from gan_demo.latent.edits import conditional_rule, edit_codes
+from gan_demo.latent.inversion import DETAIL_BOUND, project
+from gan_demo.latent.strokes import stroke_measures
+from gan_demo.metrics.evaluation import across, edit_report, edit_success, encoder_psnr, projection_psnr
+from gan_demo.metrics.maths import psnr
+from gan_demo.models.pretrained import load_pretrained
+from gan_demo.models.sampling import sample_codes
+from gan_demo.studio import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Where the DCGAN training step's time goes: each convolution of the 64x64 DCGAN, fp32 against
 bf16 autocast, forward and backward, channels_last, batch 64, in one process.
 
-    python bench/conv_precision.py --repeats 10
+    python -m bench.conv_precision --repeats 10
 
 Explains `bench/train_speed.py`'s ratio on a CPU: the step is almost all convolutions, and bf16
 speeds their backward passes up less than their forward passes. Prints one JSON line per layer
@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gan_demo.models.nets import ArchConfig, Discriminator, Generator  # noqa: E402
-from gan_demo.runtime import autocast, resolve_device  # noqa: E402
-from gan_demo.training.config import Hyper  # noqa: E402
-from gan_demo.training.objectives import make_objective  # noqa: E402
+from gan_demo.models.nets import ArchConfig, Discriminator, Generator
+from gan_demo.runtime import autocast, resolve_device
+from gan_demo.training.config import Hyper
+from gan_demo.training.objectives import make_objective
 
 
 def median_ms(fn, repeats: int, device: torch.device) -> float:

@@ -1,6 +1,6 @@
 """Latent toolkit speed at default settings, medians over repeats, on the shipped checkpoints.
 
-    python bench/latent_speed.py --checkpoint checkpoints/aegan-celeba64 --repeats 5
+    python -m bench.latent_speed --checkpoint checkpoints/aegan-celeba64 --repeats 5
 
 Prints one JSON line: median milliseconds per operation, beside the issue's targets.
 """
@@ -10,21 +10,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from gan_demo.latent.directions import Directions, directions_path  # noqa: E402
-from gan_demo.latent.edits import conditional_rule, edit_codes  # noqa: E402
-from gan_demo.latent.inversion import colorize, inpaint, luminance, project  # noqa: E402
-from gan_demo.latent.paths import interpolate  # noqa: E402
-from gan_demo.metrics.inpainting import centre_mask  # noqa: E402
-from gan_demo.models.pretrained import classifier_for, load_pretrained  # noqa: E402
-from gan_demo.models.sampling import sample_codes  # noqa: E402
+from gan_demo.latent.directions import Directions, directions_path
+from gan_demo.latent.edits import conditional_rule, edit_codes
+from gan_demo.latent.inversion import colorize, inpaint, luminance, project
+from gan_demo.latent.paths import interpolate
+from gan_demo.metrics.inpainting import centre_mask
+from gan_demo.models.pretrained import classifier_for, load_pretrained
+from gan_demo.models.sampling import sample_codes
 
 TARGETS_MS = {"sample_16": 50, "interpolate_8": 100, "inpaint": 2000, "colorize": 2000, "project": 2000}
 

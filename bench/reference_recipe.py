@@ -3,7 +3,7 @@
 The saved checkpoint has gan_demo's format, so `python -m gan_demo evaluate` scores it exactly as it
 scores ours: the quality half of "ours against the reference at equal wall time on the same machine".
 
-    python bench/reference_recipe.py --data ../shared/data/celeba64 --holdout 500 --minutes 5 --out runs/ref
+    python -m bench.reference_recipe --data ../shared/data/celeba64 --holdout 500 --minutes 5 --out runs/ref
     python -m gan_demo evaluate --checkpoint runs/ref/reference-celeba64 --data ../shared/data/celeba64
 
 Writes OUT/NAME.safetensors + OUT/NAME.json and OUT/NAME-samples.png (64 samples from seed 0).
@@ -22,14 +22,12 @@ from pathlib import Path
 import torch
 from torchvision.utils import save_image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.reference import reference_steps, write_pngs  # noqa: E402
-from gan_demo import __version__  # noqa: E402
-from gan_demo.data.datasets import load_images, split_holdout  # noqa: E402
-from gan_demo.models.checkpoints import save_checkpoint  # noqa: E402
-from gan_demo.models.nets import ArchConfig  # noqa: E402
-from gan_demo.runtime import describe_hardware, resolve_device  # noqa: E402
+from bench.reference import reference_steps, write_pngs
+from gan_demo import __version__
+from gan_demo.data.datasets import load_images, split_holdout
+from gan_demo.models.checkpoints import save_checkpoint
+from gan_demo.models.nets import ArchConfig
+from gan_demo.runtime import describe_hardware, resolve_device
 
 
 def main() -> None:

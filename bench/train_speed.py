@@ -7,7 +7,7 @@ Both train the same DCGAN (64x64, width 64, z 100, batch 64) on the same images 
   bf16 autocast where supported, channels_last, fused Adam, syncs only at log intervals; on CUDA
   the whole step recorded as one CUDA graph, and also timed without it, launched step by step).
 
-    python bench/train_speed.py --data ../shared/data/celeba64 --steps 60
+    python -m bench.train_speed --data ../shared/data/celeba64 --steps 60
 
 The last line printed is JSON: {"baseline_img_s", "ours_img_s", "ratio", ...}; on CUDA also
 "ours_eager_img_s" and "ratio_eager" (train.py --no-cuda-graphs).
@@ -18,21 +18,18 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.reference import reference_steps, write_pngs  # noqa: E402
-from gan_demo.data.datasets import load_images  # noqa: E402
-from gan_demo.models.nets import ArchConfig  # noqa: E402
-from gan_demo.runtime import resolve_device  # noqa: E402
-from gan_demo.training.config import RunConfig  # noqa: E402
-from gan_demo.training.loop import Trainer  # noqa: E402
+from bench.reference import reference_steps, write_pngs
+from gan_demo.data.datasets import load_images
+from gan_demo.models.nets import ArchConfig
+from gan_demo.runtime import resolve_device
+from gan_demo.training.config import RunConfig
+from gan_demo.training.loop import Trainer
 
 
 def baseline_img_s(folder: Path, arch: ArchConfig, device: torch.device, warmup: int, steps: int, batch: int) -> float:

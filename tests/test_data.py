@@ -132,3 +132,21 @@ def test_tensor_augmentation_and_ranges():
     flipped = random_flip(x, torch.Generator().manual_seed(0))
     same = [(torch.equal(a, b), torch.equal(a.flip(2), b)) for a, b in zip(x, flipped)]
     assert all(s or f for s, f in same) and any(f and not s for s, f in same)
+
+
+def test_training_and_the_app_decode_a_photo_alike(tmp_path):
+    """One decoder: a transparent PNG (composited on white) and a 16-bit one are the same pixels
+    in a training folder as in an upload."""
+    from gan_demo.data.photos import load_photo
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rgba = np.zeros((40, 50, 4), np.uint8)
+    rgba[5:30, 10:40] = (200, 30, 60, 255)  # an opaque patch on a transparent background
+    Image.fromarray(rgba).save(folder / "a.png")
+    Image.fromarray(np.arange(40 * 50, dtype=np.uint16).reshape(40, 50) * 20).save(folder / "b.png")
+    data = load_images(folder, size=32, channels=3)
+    for i, name in enumerate(data.names):
+        served = to_uint8(load_photo(folder / name, 32, 3))[0]
+        assert torch.equal(data.images[i], served), name
+    assert data.images[0, :, 0, 0].tolist() == [255, 255, 255]  # transparent is white, as in the app

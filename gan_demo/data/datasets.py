@@ -22,6 +22,8 @@ import torch.nn.functional as F
 
 from gan_demo.domain import DIGIT_NAMES
 
+from .photos import fit_square, open_image
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
@@ -234,21 +236,12 @@ def _load_mnist_idx(folder: Path) -> ImageData:
 
 
 def decode_image_file(path: Path, size: int, channels: int | None) -> np.ndarray:
-    """One photo -> (S, S, C) uint8: EXIF orientation, RGB or L, centre square, antialiased resize."""
-    from PIL import Image, ImageOps
-
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
-        mode = "L" if channels == 1 else "RGB"
-        im = im.convert(mode)
-        im = ImageOps.fit(im, (size, size), method=Image.Resampling.LANCZOS)
-        array = np.asarray(im)
-    return array[..., None] if array.ndim == 2 else array
+    """One photo -> (S, S, C) uint8, decoded as the app decodes uploads (gan_demo.data.photos:
+    capped in pixels, EXIF orientation, alpha composited on white, centre square, Lanczos)."""
+    return fit_square(open_image(path), size, channels or 3)
 
 
 def _load_image_folder(folder: Path, size: int, channels: int | None) -> ImageData:
-    from PIL import Image, UnidentifiedImageError
-
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataError(
@@ -258,7 +251,7 @@ def _load_image_folder(folder: Path, size: int, channels: int | None) -> ImageDa
     def decode(path: Path) -> np.ndarray | None:
         try:
             return decode_image_file(path, size, channels)
-        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as err:
+        except (OSError, ValueError) as err:  # ImageInputError is a ValueError
             log.warning("skipping unreadable image %s: %s", path, err)
             return None
 

@@ -108,14 +108,19 @@ def _from_array(array: np.ndarray) -> Image.Image:
     return _flatten(Image.fromarray(array))
 
 
-def to_tensor(im: Image.Image, size: int, channels: int) -> torch.Tensor:
-    """PIL RGB -> (1, C, S, S) float in [-1, 1]: centre square, antialiased resize, gray if C == 1."""
+def fit_square(im: Image.Image, size: int, channels: int) -> np.ndarray:
+    """PIL RGB -> (S, S, C) uint8: centre square, antialiased (Lanczos) resize, gray if C == 1.
+    The one way a photo becomes model input, for training data and for uploads alike."""
     im = ImageOps.fit(im, (size, size), method=Image.Resampling.LANCZOS)
     if channels == 1:
         im = im.convert("L")
-    array = np.asarray(im, dtype=np.float32)
-    if array.ndim == 2:
-        array = array[..., None]
+    array = np.asarray(im)
+    return array[..., None] if array.ndim == 2 else array
+
+
+def to_tensor(im: Image.Image, size: int, channels: int) -> torch.Tensor:
+    """PIL RGB -> (1, C, S, S) float in [-1, 1], through fit_square."""
+    array = fit_square(im, size, channels).astype(np.float32)
     return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0) / 127.5 - 1.0
 
 

@@ -44,6 +44,5 @@ def replace(src, dst) -> None:
 
 os.fsync, os.replace = fsync, replace
 root = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(root))
 sys.argv = [str(root / "train.py"), *args]
 runpy.run_path(str(root / "train.py"), run_name="__main__")

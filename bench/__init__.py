@@ -1,0 +1,1 @@
+"""Speed and quality benchmarks; run each from the repository root as `python -m bench.NAME`."""
