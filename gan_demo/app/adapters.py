@@ -3,7 +3,7 @@ painted layers, output images as files of their own, clear errors, progress and 
 
 The photo upload and the canvas are Gradio's own components with one method replaced on the
 instance: how an upload is handed to us. That relies on Gradio internals (`Image.preprocess`'s
-payload, `ImageEditor.convert_and_format_image`), so tests/test_adapters.py fails if an upgrade
+payload, `ImageEditor.convert_and_format_image`), so tests/app/test_adapters.py fails if an upgrade
 changes them. Not subclasses: Gradio writes a .pyi stub beside every module that subclasses one
 of its components, into the source tree, at import.
 """

@@ -17,7 +17,7 @@ from gan_demo.domain import DIGITS, FACES
 from gan_demo.models.nets import ArchConfig
 from gan_demo.models.pretrained import find_classifier, load_pretrained
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # 8 steps of 8 images, 16 held out; fp32 weights so evaluate reads exactly what training measured
 TINY = [*TINY_ARCH, "--batch-size", "8", "--holdout", "16", "--fid-n", "16", "--weights-dtype", "fp32"]
 

@@ -19,7 +19,7 @@ from gan_demo.models import kinds
 from gan_demo.models.checkpoints import load_checkpoint, load_state, state_path
 from gan_demo.training.objectives import DCGAN
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = [*TINY_ARCH, "--batch-size", "8", "--log-every", "2"]
 
 
