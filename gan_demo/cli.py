@@ -13,21 +13,22 @@ import sys
 from pathlib import Path
 
 import torch
+from torchvision.utils import save_image
 
 from gan_demo.data.datasets import IMAGE_SUFFIXES
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
+from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
-from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail
+from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, colorize, inpaint, luminance, project
 from gan_demo.latent.paths import interpolate_with_detail
+from gan_demo.limits import bounded_int
 from gan_demo.metrics.evaluation import METRICS, evaluate
 from gan_demo.metrics.maths import psnr
 from gan_demo.models.checkpoints import CheckpointError
 from gan_demo.models.pretrained import Pretrained, classifier_for, load_pretrained
 from gan_demo.models.sampling import sample_codes
-
-from .limits import bounded_int
-from .runtime import resolve_device
+from gan_demo.runtime import resolve_device
 
 
 def safe_output(out_dir: Path, relative: Path, suffix: str) -> Path:
@@ -60,8 +61,6 @@ def write(images: torch.Tensor, paths: list[Path]) -> None:
 
 
 def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
-    from torchvision.utils import save_image
-
     save_image(images.add(1).div(2).clamp(0, 1), path, nrow=nrow)
     print(f"wrote {path}")
 
@@ -150,8 +149,6 @@ def per_image(model: Pretrained, args, run) -> None:
 
 
 def cmd_project(model: Pretrained, args) -> None:
-    from gan_demo.latent.inversion import project
-
     def run(photo, original, path, rel):
         fit = project(model, photo, steps=args.steps, candidates=args.candidates, detail_bound=args.detail_bound)
         print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
@@ -172,8 +169,6 @@ def mask_for(args, path: Path, rel: Path, size: int, photo_size: tuple[int, int]
 
 
 def cmd_inpaint(model: Pretrained, args) -> None:
-    from gan_demo.latent.inversion import inpaint
-
     def run(photo, original, path, rel):
         hole = mask_for(args, path, rel, model.arch.size, original.size)
         return inpaint(model, photo, hole, steps=args.steps, candidates=args.candidates, blend=args.blend).image
@@ -182,8 +177,6 @@ def cmd_inpaint(model: Pretrained, args) -> None:
 
 
 def cmd_colorize(model: Pretrained, args) -> None:
-    from gan_demo.latent.inversion import colorize, luminance
-
     per_image(
         model,
         args,
@@ -194,8 +187,6 @@ def cmd_colorize(model: Pretrained, args) -> None:
 
 
 def cmd_directions(model: Pretrained, args) -> None:
-    from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
-
     if model.has_encoder and args.data:
         directions = directions_from_photos(model, args.data, args.holdout)
     else:
@@ -204,7 +195,6 @@ def cmd_directions(model: Pretrained, args) -> None:
 
 
 def cmd_evaluate(model: Pretrained, args) -> None:
-
     for field in ("n", "fit_n"):
         bounded_int(getattr(args, field), "--" + field.replace("_", "-"), 1, 10**6)
     report = evaluate(model, args.data, args.holdout, args.metrics, args.classifier, args.n, args.fit_n)

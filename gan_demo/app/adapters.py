@@ -83,6 +83,12 @@ def with_progress(method):
     return run
 
 
+def run_and_stop(label: str) -> tuple[gr.Button, gr.Button]:
+    """An optimisation's button and its Stop button, side by side."""
+    with gr.Row():
+        return gr.Button(label, variant="primary"), gr.Button("Stop")
+
+
 def stoppable(button, stop, callback, inputs, outputs, api_name: str) -> None:
     """An optimisation-backed button, its Stop button cancelling it."""
     event = button.click(callback, inputs, outputs, api_name=api_name)

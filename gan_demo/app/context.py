@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from gan_demo.studio import Studio
 
-from .adapters import friendly
+from .adapters import friendly, stoppable, with_progress
 
 
 @dataclass
@@ -24,6 +24,10 @@ class Context:
     def handle(self, fn: Callable) -> Callable:
         """A Studio call as a callback: clear errors shown to the user, images returned as files."""
         return friendly(fn, self.studio.fresh_folder)
+
+    def optimisation(self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str) -> None:
+        """A Studio call that optimises, with its progress bar, behind a button and its Stop."""
+        stoppable(*buttons, self.handle(with_progress(fn)), inputs, outputs, api_name)
 
     @property
     def generators(self) -> list[str]:

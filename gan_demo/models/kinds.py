@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from torch import nn
@@ -18,7 +18,9 @@ from torch import nn
 from .nets import ArchConfig, Classifier, Encoder, Generator
 
 MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
-ABILITIES = frozenset({"sample", "encode", "classify"})
+# sample: codes -> images; encode: images -> codes; classify: images -> labels; translate: an
+# image -> another (a map -> a face); predict: frames -> the next ones
+ABILITIES = frozenset({"sample", "encode", "classify", "translate", "predict"})
 
 # (architecture, label names) -> an untrained network, as the checkpoint's JSON describes it
 Builder = Callable[[ArchConfig, Sequence[str]], nn.Module]
@@ -33,7 +35,7 @@ class ModelKind:
     name: str
     parts: Mapping[str, Builder]
     objective: str | type
-    abilities: frozenset[str]  # of ABILITIES: sample (codes -> images), encode (images -> codes), classify
+    abilities: frozenset[str]  # of ABILITIES
     defaults: Mapping[str, Any] = field(default_factory=dict)  # training settings (Hyper fields) it differs in
     saves_as: str = ""  # the kind its checkpoint loads as, when not its own (an encoder refit is an aegan)
     gaussian_prior: bool = True  # codes are drawn from N(0, I) (a plain autoencoder's are not shaped at all)
@@ -111,66 +113,30 @@ def classifier(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
 
 
 OBJECTIVES = "gan_demo.training.objectives"
-register(
+GAN_IMAGES, CODES_AND_IMAGES = frozenset({"sample"}), frozenset({"sample", "encode"})
+# the course's AE -> VAE -> GAN -> AE+GAN comparison, one caption a kind, in its order
+STORIES = {
+    "ae": "Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces.",
+    "vae": "VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry.",
+    "dcgan": "DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos.",
+    "aegan": "AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited.",
+}
+AUTOENCODER = {"G": generator, "E": encoder}
+for row in (
+    ModelKind("ae", AUTOENCODER, f"{OBJECTIVES}:AutoEncoder", CODES_AND_IMAGES, gaussian_prior=False),
+    ModelKind("vae", {"G": generator, "E": posterior_encoder}, f"{OBJECTIVES}:VAE", CODES_AND_IMAGES),
+    ModelKind("dcgan", {"G": generator}, f"{OBJECTIVES}:DCGAN", GAN_IMAGES, adversarial=True),
+    ModelKind("aegan", AUTOENCODER, f"{OBJECTIVES}:AEGAN", CODES_AND_IMAGES, adversarial=True),
     ModelKind(
-        "ae",
-        {"G": generator, "E": encoder},
-        f"{OBJECTIVES}:AutoEncoder",
-        frozenset({"sample", "encode"}),
-        gaussian_prior=False,
-        story="Plain autoencoder: nothing shapes its code space, so random codes decode to smeared, unrealistic faces.",
-    )
-)
-register(
+        "classifier", {"C": classifier}, f"{OBJECTIVES}:AttributeClassifier", frozenset({"classify"}),
+        defaults={"beta1": 0.9}, needs_labels=True,
+    ),
+    # A second stage, not a kind of its own on disk: an encoder fitted to a trained generator,
+    # saved as an aegan. Its MMD weight was measured against 0.3: checkpoints/README.md, aegan-celeba64.
     ModelKind(
-        "vae",
-        {"G": generator, "E": posterior_encoder},
-        f"{OBJECTIVES}:VAE",
-        frozenset({"sample", "encode"}),
-        story="VAE: the KL term pulls codes onto N(0, I), so random codes give faces, but the pixel loss makes them blurry.",
-    )
-)
-register(
-    ModelKind(
-        "dcgan",
-        {"G": generator},
-        f"{OBJECTIVES}:DCGAN",
-        frozenset({"sample"}),
-        adversarial=True,
-        story="DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos.",
-    )
-)
-register(
-    ModelKind(
-        "aegan",
-        {"G": generator, "E": encoder},
-        f"{OBJECTIVES}:AEGAN",
-        frozenset({"sample", "encode"}),
-        adversarial=True,
-        story="AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited.",
-    )
-)
-register(
-    ModelKind(
-        "classifier",
-        {"C": classifier},
-        f"{OBJECTIVES}:AttributeClassifier",
-        frozenset({"classify"}),
-        defaults={"beta1": 0.9},
-        needs_labels=True,
-    )
-)
-# A second stage, not a kind of its own on disk: an encoder fitted to a trained generator, saved as an aegan.
-# Its prior weight (the MMD's) was measured against 0.3: see checkpoints/README.md, aegan-celeba64.
-register(
-    ModelKind(
-        "encoder",
-        {"G": generator, "E": encoder},
-        f"{OBJECTIVES}:EncoderRefit",
-        frozenset({"sample", "encode"}),
-        defaults={"beta1": 0.9, "ema": 0.0, "prior_weight": 1.0},
-        saves_as="aegan",
-        needs_source=True,
+        "encoder", AUTOENCODER, f"{OBJECTIVES}:EncoderRefit", CODES_AND_IMAGES,
+        defaults={"beta1": 0.9, "ema": 0.0, "prior_weight": 1.0}, saves_as="aegan", needs_source=True,
         frozen_generator=True,
-    )
-)
+    ),
+):  # fmt: skip
+    register(replace(row, story=STORIES.get(row.name, "")))

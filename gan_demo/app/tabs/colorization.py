@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import photo_upload, stoppable, with_progress
+from gan_demo.app.adapters import photo_upload, run_and_stop
 from gan_demo.app.context import Context
 
 TITLE = "Colorization"
@@ -16,12 +16,9 @@ def build(ctx: Context) -> None:
         photo = photo_upload(label="Photo (colour photos are turned gray first)", height=256)
     if ctx.face_examples:
         gr.Examples([[ctx.face_examples[0]]], [photo])
-    with gr.Row():
-        button = gr.Button("Colorize", variant="primary")
-        stop = gr.Button("Stop")
+    buttons = run_and_stop("Colorize")
     with gr.Row():
         gray = gr.Image(label="Gray input", height=256)
         out = gr.Image(label="Our colorization", height=256)
         original = gr.Image(label="Original colours", height=256)
-    colorize = ctx.handle(with_progress(ctx.studio.colorize_upload))
-    stoppable(button, stop, colorize, [model, photo], [gray, out, original], "colorize")
+    ctx.optimisation(ctx.studio.colorize_upload, buttons, [model, photo], [gray, out, original], "colorize")

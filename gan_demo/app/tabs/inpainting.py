@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import mask_editor, painted, stoppable, with_progress
+from gan_demo.app.adapters import mask_editor, painted, run_and_stop
 from gan_demo.app.context import Context
 
 TITLE = "Inpainting"
@@ -28,9 +28,7 @@ def build(ctx: Context) -> None:
         gr.Examples(
             canvas_examples, [editor], label="Examples (a face for the face models, a digit for the digit ones)"
         )
-    with gr.Row():
-        button = gr.Button("Fill", variant="primary")
-        stop = gr.Button("Stop")
+    buttons = run_and_stop("Fill")
     with gr.Row():
         masked = gr.Image(label="Masked input", height=256)
         best = gr.Image(label="Best completion", height=256)
@@ -40,5 +38,4 @@ def build(ctx: Context) -> None:
         photo, layers = painted(value)
         return studio.inpaint_painted(name, photo, layers, steps, candidates, on_step=on_step)
 
-    fill_event = ctx.handle(with_progress(fill))
-    stoppable(button, stop, fill_event, [model, editor, steps, candidates], [masked, best, others], "inpaint")
+    ctx.optimisation(fill, buttons, [model, editor, steps, candidates], [masked, best, others], "inpaint")
