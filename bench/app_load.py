@@ -30,6 +30,8 @@ import numpy as np
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from gan_demo.models import kinds
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = 6  # requests cycle through these seeds, so every answer has a single-client reference
 
@@ -70,17 +72,20 @@ def rss_mb(pid: int) -> float:
 
 
 def models_in(folder: str) -> tuple[str, str]:
-    """(an editable face generator with an encoder, a face DCGAN) from the folder's JSON files."""
-    metas = {}
-    for path in Path(folder).glob("*.json"):
+    """(a sharp face generator with an encoder, one without) from the folder's JSON files, by
+    their kinds' rows (the AE+GAN and the DCGAN among the shipped ones)."""
+    rows = {}
+    for path in sorted(Path(folder).glob("*.json")):
         try:
-            metas[path.stem] = json.loads(path.read_text())
-        except ValueError:
+            meta = json.loads(path.read_text())
+            if (meta.get("arch") or {}).get("channels") == 3:
+                rows[path.stem] = kinds.get(meta["kind"])
+        except (ValueError, KeyError, AttributeError):
             continue
-    faces = {n: m for n, m in metas.items() if isinstance(m, dict) and (m.get("arch") or {}).get("channels") == 3}
-    encoder = next(n for n, m in sorted(faces.items()) if m.get("kind") == "aegan")
-    dcgan = next(n for n, m in sorted(faces.items()) if m.get("kind") == "dcgan")
-    return encoder, dcgan
+    gans = {n: row for n, row in rows.items() if row.adversarial and row.can("sample")}
+    encoder = next(n for n, row in gans.items() if row.can("encode"))
+    plain = next(n for n, row in gans.items() if not row.can("encode"))
+    return encoder, plain
 
 
 def fingerprint(result) -> str:

@@ -21,7 +21,7 @@ difference of the other 39 attributes' label frequencies between faces with and 
 edit-strength: `evaluate`'s conditional edit success at another strength. projection-steps:
 the AE+GAN's projection PSNR on the first n held-out faces at 1, 3, 10, 100 (the default), 200
 and 400 optimisation steps, by the code alone and with the bounded detail. projection-edits:
-the AE+GAN's projection of the first n held-out faces, by the code alone and with the bounded detail (gan_demo.inversion.DETAIL_BOUND, or
+the AE+GAN's projection of the first n held-out faces, by the code alone and with the bounded detail (gan_demo.latent.inversion.DETAIL_BOUND, or
 --detail-bound): PSNR, and the conditional and guided edits of the four target attributes from
 each projection (towards the side the classifier says the reconstruction is not on); --grid: 8
 photos above, for each way, their projections and guided Eyeglasses edits. refit: the AE+GAN's
@@ -343,7 +343,9 @@ def main() -> None:
     p.add_argument("--classifier")
     p.add_argument("--strength", type=float, default=2.0)
     p.add_argument("--n", type=int, default=20, help="projection-steps, -edits: held-out faces; arithmetic: seeds")
-    p.add_argument("--detail-bound", type=float, help="projection-edits: instead of gan_demo.inversion.DETAIL_BOUND")
+    p.add_argument(
+        "--detail-bound", type=float, help="projection-edits: instead of gan_demo.latent.inversion.DETAIL_BOUND"
+    )
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
     p.add_argument("--grid", help="refit, guided, projection-edits: write the comparison grid PNG here")
     p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")

@@ -53,11 +53,11 @@ def main() -> None:
         "project": lambda: project(model, photo),  # code plus bounded detail, the default
         "project_code_only": lambda: project(model, photo, detail_bound=0.0),
     }
-    if model.arch.channels == 3:  # digits have no colour to restore
+    if model.arch.channels == 3:  # gray images have no colour to restore
         ops["colorize"] = lambda: colorize(model, luminance(photo))
     if directions_path(args.checkpoint).exists():  # no target in the issue
         guide = classifier_for(model, args.classifier)
-        edit = {"Smiling" if model.arch.channels == 3 else "thickness": 2.0}
+        edit = {model.domain.sliders[0]: 2.0}  # Smiling on faces, thickness on digits
         directions = Directions.load(directions_path(args.checkpoint))
         keep = conditional_rule(directions)  # as the app: conditional, then guided
         ops["guided_edit"] = lambda: edit_codes(model, directions, keys[:1], edit, keep, guide=guide)

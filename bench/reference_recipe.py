@@ -75,7 +75,7 @@ def main() -> None:
         },
         "training": {
             "recipe": "pytorch/examples dcgan (bench/reference.py): fp32, Sigmoid + BCELoss, Adam 2e-4/0.5, batch 64, no EMA",
-            "command": shlex.join(["bench/reference_recipe.py", *sys.argv[1:]]),
+            "command": shlex.join(["python", "-m", "bench.reference_recipe", *sys.argv[1:]]),
             "steps": steps,
             "images_seen": steps * 64,
             "wall_time_s": round(wall, 1),

@@ -85,15 +85,9 @@ class Studio:
         return studio
 
     # -- lookups --------------------------------------------------------------------------------------
-    def generators(self, channels: int | None = None, kind: str | None = None) -> list[str]:
-        """The models that sample, of these image channels and this kind when given."""
-        return [
-            n
-            for n, m in self.models.items()
-            if m.spec.can("sample")
-            and (channels is None or m.arch.channels == channels)
-            and (kind is None or m.kind == kind)
-        ]
+    def generators(self) -> list[str]:
+        """The models that sample."""
+        return [n for n, m in self.models.items() if m.spec.can("sample")]
 
     def showcase(self, names: list[str]) -> str | None:
         """Of these models, the one to show first: sharp samples and an encoder for photos (the
@@ -200,7 +194,7 @@ class Studio:
         self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = True
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation; `guided`
-        then corrects the step with the model's classifier (gan_demo.guided: the face attributes',
+        then corrects the step with the model's classifier (gan_demo.latent.guided: the face attributes',
         or the digit one), when one is loaded."""
         model = self.model(name)
         if name not in self.directions:
@@ -308,7 +302,7 @@ class Studio:
         n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         image = open_image(upload) if upload is not None else None  # decoded once for every encoder
         for kind in self.story_kinds():
-            name = next(iter(self.generators(3, kind)), None)
+            name = next((n for n in self.of_domain(FACES) if self.models[n].kind == kind), None)
             if name is None:
                 rows.append((f"{kind}: no face model of this kind is loaded", [], None))
                 continue
@@ -322,10 +316,14 @@ class Studio:
         return rows
 
     # -- what the app shows beside the operations -------------------------------------------------
-    def example_images(self, channels: int, n: int, seed: int) -> list[str]:
-        """Example images drawn by the showcase model of that many channels (faces or digits: no
-        dataset photos are shipped), as PNG files in the work folder; none without such a model."""
-        name = self.showcase(self.generators(channels))
+    def of_domain(self, domain: Domain) -> list[str]:
+        """The generators of a domain (faces or digits)."""
+        return [n for n in self.generators() if self.models[n].domain is domain]
+
+    def example_images(self, domain: Domain, n: int, seed: int) -> list[str]:
+        """Example images drawn by the domain's showcase model (no dataset photos are shipped), as
+        PNG files in the work folder; none without such a model."""
+        name = self.showcase(self.of_domain(domain))
         if name is None:
             return []
         model = self.models[name]

@@ -34,10 +34,11 @@ except ImportError:
         return fn
 
 
-def friendly(fn, new_folder: Callable[[], Path]):
+def friendly(fn, new_folder: Callable[[], Path] | None = None, gpu: bool = True):
     """Turn the library's clear errors into a gr.Error the user sees (never crash the server), and
-    hand Gradio every output image as a file of this request's own (see as_files)."""
-    fn = on_gpu(fn)
+    with `new_folder` hand Gradio every output image as a file of this request's own (as_files);
+    `gpu`: ask a ZeroGPU Space for a GPU for the call."""
+    fn = on_gpu(fn) if gpu else fn
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -45,7 +46,7 @@ def friendly(fn, new_folder: Callable[[], Path]):
             result = fn(*args, **kwargs)
         except (ImageInputError, CheckpointError, ValueError, KeyError) as err:
             raise gr.Error(str(err)) from err
-        return as_files(result, new_folder)
+        return as_files(result, new_folder) if new_folder is not None else result
 
     return wrapper
 

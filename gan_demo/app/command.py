@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from gan_demo.models.pretrained import SHIPPED
+from gan_demo.models.pretrained import shipped_folder
 from gan_demo.runtime import resolve_device
 
 
@@ -21,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     p.add_argument("--share", action="store_true", help="also open a public gradio.live link")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--checkpoints", default=str(SHIPPED), help="folder of checkpoints (default: the repository's)")
+    p.add_argument(
+        "--checkpoints", default=str(shipped_folder()), help="folder of checkpoints (default: the repository's)"
+    )
     args = p.parse_args(argv)
     from .layout import launch  # Gradio loads only once the options are read
 

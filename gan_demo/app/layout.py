@@ -11,9 +11,9 @@ from gan_demo.studio import Studio
 
 from .adapters import MAX_FILE_SIZE
 from .context import Context
-from .tabs import attributes, colorization, generate, inpainting, morph, story
+from .tabs import attributes, colorization, generate, inpainting, lab, morph, story
 
-TABS = (generate, morph, attributes, inpainting, colorization, story)
+TABS = (generate, morph, attributes, inpainting, colorization, story, lab)
 
 
 def build_app(studio: Studio) -> gr.Blocks:

@@ -71,7 +71,7 @@ class Generator(nn.Module):
     """z (N, z_dim) -> image (N, C, S, S) in [-1, 1]: fractionally strided convs, BN, ReLU, tanh.
 
     `detail` (N, width x 2^(stages-1), 4, 4), when given, is added to the first block's output:
-    a projected photo's residual that its code alone cannot express (gan_demo.inversion)."""
+    a projected photo's residual that its code alone cannot express (gan_demo.latent.inversion)."""
 
     def __init__(self, cfg: ArchConfig):
         super().__init__()

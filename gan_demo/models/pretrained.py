@@ -22,7 +22,15 @@ from .kinds import ModelKind
 from .nets import ArchConfig
 
 SIDE_FILES = (".state.safetensors", ".directions.safetensors")
-SHIPPED = Path(__file__).resolve().parents[2] / "checkpoints"  # the repository's own checkpoints
+
+
+def shipped_folder() -> Path:
+    """The repository's own checkpoints: $GAN_DEMO_CHECKPOINTS, else the checkout's checkpoints/
+    (an editable install or the repository itself), else ./checkpoints (an installed wheel)."""
+    if os.environ.get("GAN_DEMO_CHECKPOINTS"):
+        return Path(os.environ["GAN_DEMO_CHECKPOINTS"])
+    beside = Path(__file__).resolve().parents[2] / "checkpoints"
+    return beside if beside.is_dir() else Path("checkpoints")
 
 
 @dataclass
@@ -79,7 +87,7 @@ class Pretrained:
     @torch.no_grad()
     def generate(self, z: torch.Tensor, detail: torch.Tensor | None = None) -> torch.Tensor:
         """codes (N, z_dim) -> images (N, C, S, S) in [-1, 1]; `detail` is a projected photo's
-        residual (models.Generator), kept through edits and morphs of that photo."""
+        residual (gan_demo.models.nets.Generator), kept through edits and morphs of that photo."""
         if detail is not None:
             expected = self.detail_shape()
             if expected is None or tuple(detail.shape[1:]) != expected or detail.shape[0] not in (1, z.shape[0]):
@@ -182,7 +190,7 @@ def find_classifier(images: ArchConfig, domain: Domain, near: str | os.PathLike 
     in the folder `near` (a model's own), then in the repository's checkpoints/; None if neither
     has one."""
     folders = [Path(near)] if near is not None else []
-    for folder in dict.fromkeys([*folders, SHIPPED]):
+    for folder in dict.fromkeys([*folders, shipped_folder()]):
         for config in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             try:
                 meta = json.loads(config.read_text())

@@ -184,6 +184,11 @@ def checkpoint_name(args: argparse.Namespace, source: Pretrained | None) -> str:
 def run_config(args: argparse.Namespace, data, name: str, command: str) -> RunConfig:
     """The run's settings: what the options give, the kind's own defaults, then config.py's."""
     spec = kinds.get(args.model)
+    if spec.frozen_generator and args.ema:  # the generator is the source's, as shipped: nothing to average
+        logging.warning(
+            "--ema %s ignored: --model %s keeps the --generator checkpoint's generator", args.ema, args.model
+        )
+        args.ema = 0.0
     fid_classifier = args.fid_classifier
     if args.fid_every and not fid_classifier:
         found = find_classifier(

@@ -2,7 +2,7 @@
 
 Early in a run the weights move fast, and a fixed decay of 0.999 averages generators that have
 little in common: after 1,000 steps of a CPU run such an average scored FID 47.1, the trained
-generator itself 11.5 (measured with --ema 0, whose training is the same: see README, Training). So the decay starts small and grows with the number of updates n,
+generator itself 11.5 (measured with --ema 0, whose training is the same: see docs/training.md). So the decay starts small and grows with the number of updates n,
 min(decay, (1 + n) / (10 + n)), as TensorFlow's ExponentialMovingAverage does; from about
 10 / (1 - decay) updates on it is `decay`.
 

@@ -361,7 +361,7 @@ class EncoderRefit(Objective):
         if source is None or source.kind not in gans:
             found = f"a {source.kind}" if source is not None else "none"
             raise ValueError(
-                f"--model encoder fits an encoder to a GAN's generator ({' or '.join(gans)}), found {found}"
+                f"--model {self.spec.name} fits an encoder to a GAN's generator ({' or '.join(gans)}), found {found}"
             )
         if source.arch != self.arch:
             raise ValueError(f"{source.name}: its architecture {source.arch} differs from this run's {self.arch}")
@@ -394,7 +394,7 @@ class EncoderRefit(Objective):
             **{k: self.source.meta.get(k) for k in ("training", "hardware", "software", "data")},
         }
         return {
-            "kind": "aegan",
+            "kind": self.spec.checkpoint_kind,
             "ema_generator": bool((stage.get("training") or {}).get("ema_generator")),
             "generator": stage,
         }

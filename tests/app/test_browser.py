@@ -213,3 +213,38 @@ def test_story_tab(page, shots):
     panel.get_by_role("button", name="Compare").click()
     wait_for_images(panel, 16, timeout=90_000)
     page.screenshot(path=shots / "story.png", full_page=True)
+
+
+def lab_step(panel) -> int:
+    """The step the GAN lab's read-out shows."""
+    import re
+
+    match = re.search(r"step (\d+)", panel.inner_text())
+    return int(match.group(1)) if match else -1
+
+
+def test_gan_lab_plays_pauses_steps_and_switches_objective(page, shots):
+    panel = open_tab(page, "GAN lab")
+    panel.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('step 0')", timeout=30_000)
+    panel.get_by_role("button", name="Play", exact=True).click()
+    page.wait_for_function(
+        "() => /step ([1-9][0-9]{2,})/.test(document.body.innerText)", timeout=60_000
+    )  # playing: 100 steps and more
+    panel.get_by_role("button", name="Pause", exact=True).click()
+    page.wait_for_timeout(1500)  # a frame on its way may still land
+    paused = lab_step(panel)
+    page.wait_for_timeout(1500)
+    assert lab_step(panel) == paused > 0
+    panel.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"() => document.body.innerText.includes('step {paused + 5}')", timeout=30_000)
+    panel.get_by_label("minimax").check()  # the course's saturating loss, live
+    page.wait_for_function("() => document.body.innerText.includes('▶ minimax')", timeout=30_000)
+    panel.get_by_role("button", name="Step", exact=True).click()
+    page.wait_for_function(f"() => document.body.innerText.includes('step {paused + 10}')", timeout=30_000)
+    page.screenshot(path=shots / "lab.png", full_page=True)
+    plane = panel.locator("img").first.bounding_box()  # its left half is the plane
+    page.mouse.click(plane["x"] + 0.1 * plane["width"], plane["y"] + 0.3 * plane["height"])
+    panel.get_by_label("Data").click()
+    page.get_by_role("option", name="Points you click").click()
+    page.wait_for_function("() => document.body.innerText.includes('points you placed: 1')", timeout=30_000)

@@ -1,4 +1,4 @@
-"""Load: bench/app_load.py against a live `python demo.py` process on the tiny models, 16 concurrent
+"""Load: `python -m bench.app_load` against a live `python demo.py` process on the tiny models, 16 concurrent
 clients for 60 s: no failed request, every answer identical to a single client's for the same seed,
 and the server's memory bounded."""
 
@@ -19,7 +19,7 @@ def test_sixteen_clients_for_sixty_seconds(tiny_models, tiny_directions):
     pytest.importorskip("gradio_client")
     folder = tiny_models["aegan"].parent
     result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "app_load.py"), "--checkpoints", str(folder)]
+        [sys.executable, "-m", "bench.app_load", "--checkpoints", str(folder)]
         + ["--clients", "16", "--duration", "60", "--no-tab-timings"],
         cwd=ROOT,
         capture_output=True,
