@@ -14,13 +14,14 @@ from pathlib import Path
 
 import torch
 from torchvision.utils import save_image
+from tqdm import tqdm
 
 from gan_demo.data.datasets import IMAGE_SUFFIXES
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
-from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, colorize, inpaint, luminance, project
+from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, colorize_all, inpaint_all, luminance, project_all
 from gan_demo.latent.paths import interpolate_with_detail
 from gan_demo.limits import bounded_int
 from gan_demo.metrics.evaluation import METRICS, evaluate
@@ -29,6 +30,9 @@ from gan_demo.models.checkpoints import CheckpointError
 from gan_demo.models.pretrained import Pretrained, classifier_for, load_pretrained
 from gan_demo.models.sampling import sample_codes
 from gan_demo.runtime import resolve_device
+
+DEFAULT_BATCH = 16  # photos of a folder in one optimisation: several times the speed of one by one on a CPU
+MAX_BATCH = 256
 
 
 def safe_output(out_dir: Path, relative: Path, suffix: str) -> Path:
@@ -57,7 +61,7 @@ def write(images: torch.Tensor, paths: list[Path]) -> None:
     for im, path in zip(to_pil(images), paths):
         path.parent.mkdir(parents=True, exist_ok=True)
         im.save(path)
-        print(f"wrote {path}")
+        tqdm.write(f"wrote {path}", file=sys.stdout)  # beside a progress bar, if one is drawn
 
 
 def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
@@ -126,35 +130,54 @@ def cmd_edit(model: Pretrained, args) -> None:
     grid(torch.cat(rows), out / "edit.png", nrow=rows[0].shape[0])
 
 
-def per_image(model: Pretrained, args, run) -> None:
-    """run(photo, original, path, rel) for each --image; in a folder, an unusable file is reported
-    and skipped so the others are still written, and the command fails at the end."""
+def per_batch(model: Pretrained, args, run, with_masks: bool = False, report=None) -> None:
+    """run(photos (B, C, S, S), holes (B, 1, S, S) or None) -> B images, for the --image photos
+    in batches of --batch-size (one optimisation each), outputs mirroring the names under --out;
+    report(path, photo, image), if given, says something of each. In a folder an unusable file
+    (or its mask) is reported and skipped so the others are still written, and the command fails
+    at the end."""
     out = Path(args.out)
     pairs = inputs(args.image)
-    failures = []
-    for path, rel in pairs:
+    batch_size = bounded_int(args.batch_size, "--batch-size", 1, MAX_BATCH)
+    loaded, failures = [], []
+    for path, rel in pairs:  # decoded first, so a bad file never costs a batch its optimisation
         try:
             original = open_image(path)
             photo = to_tensor(original, model.arch.size, model.arch.channels)
-            result = run(photo, original, path, rel)
+            hole = mask_for(args, path, rel, model.arch.size, original.size) if with_masks else None
         except ImageInputError as err:
             if len(pairs) == 1:
                 raise
             failures.append(str(err))
             print(f"skipped {path}: {err}", file=sys.stderr)
             continue
-        write(result, [safe_output(out, rel, ".png")])
+        loaded.append((path, rel, photo, hole))
+    with tqdm(total=len(loaded), unit="photo", disable=len(loaded) < 2, desc=args.command) as bar:
+        for start in range(0, len(loaded), batch_size):
+            chunk = loaded[start : start + batch_size]
+            photos = torch.cat([photo for _, _, photo, _ in chunk]) if len(chunk) > 1 else chunk[0][2]
+            holes = None
+            if with_masks:
+                holes = torch.cat([hole for _, _, _, hole in chunk]) if len(chunk) > 1 else chunk[0][3]
+            for (path, rel, photo, _), image in zip(chunk, run(photos, holes)):
+                if report is not None:
+                    report(path, photo, image)
+                write(image, [safe_output(out, rel, ".png")])
+            bar.update(len(chunk))
     if failures:
         raise ImageInputError(f"{len(failures)} of {len(pairs)} images could not be used (listed above)")
 
 
 def cmd_project(model: Pretrained, args) -> None:
-    def run(photo, original, path, rel):
-        fit = project(model, photo, steps=args.steps, candidates=args.candidates, detail_bound=args.detail_bound)
-        print(f"{path}: PSNR {psnr(fit.image, photo):.2f} dB")
-        return fit.image
+    def run(photos, holes):
+        return [
+            fit.image for fit in project_all(model, photos, args.steps, args.candidates, detail_bound=args.detail_bound)
+        ]
 
-    per_image(model, args, run)
+    def report(path, photo, image):
+        tqdm.write(f"{path}: PSNR {psnr(image, photo):.2f} dB", file=sys.stdout)
+
+    per_batch(model, args, run, report=report)
 
 
 def mask_for(args, path: Path, rel: Path, size: int, photo_size: tuple[int, int]) -> torch.Tensor:
@@ -169,21 +192,18 @@ def mask_for(args, path: Path, rel: Path, size: int, photo_size: tuple[int, int]
 
 
 def cmd_inpaint(model: Pretrained, args) -> None:
-    def run(photo, original, path, rel):
-        hole = mask_for(args, path, rel, model.arch.size, original.size)
-        return inpaint(model, photo, hole, steps=args.steps, candidates=args.candidates, blend=args.blend).image
+    def run(photos, holes):
+        fits = inpaint_all(model, photos, holes, args.steps, args.candidates, blend=args.blend)
+        return [fit.image for fit in fits]
 
-    per_image(model, args, run)
+    per_batch(model, args, run, with_masks=True)
 
 
 def cmd_colorize(model: Pretrained, args) -> None:
-    per_image(
-        model,
-        args,
-        lambda photo, original, path, rel: (
-            colorize(model, luminance(photo), steps=args.steps, candidates=args.candidates).image
-        ),
-    )
+    def run(photos, holes):
+        return [fit.image for fit in colorize_all(model, luminance(photos), args.steps, args.candidates)]
+
+    per_batch(model, args, run)
 
 
 def cmd_directions(model: Pretrained, args) -> None:
@@ -222,6 +242,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             c.add_argument("--steps", type=int, help="optimisation steps (default 100 with an encoder, else 60)")
             c.add_argument(
                 "--candidates", type=int, help="starting codes optimised together (default 1 with an encoder, else 4)"
+            )
+            c.add_argument(
+                "--batch-size",
+                type=int,
+                default=DEFAULT_BATCH,
+                help=f"photos of a folder optimised together (default {DEFAULT_BATCH}; 1: one by one)",
             )
         if detail_bound:
             c.add_argument(

@@ -40,19 +40,25 @@ def prior_penalty(z: torch.Tensor) -> torch.Tensor:
     return (z.norm(dim=1) / z.shape[1] ** 0.5 - 1).pow(2)
 
 
-def initial_codes(model: Pretrained, target: torch.Tensor, candidates: int, seed: int, score) -> torch.Tensor:
-    """Candidate starting codes: the encoder's code (plus small perturbations) when there is an
-    encoder; otherwise the best-scoring of many random codes."""
+def initial_codes(model: Pretrained, targets: torch.Tensor, candidates: int, seed: int, score) -> torch.Tensor:
+    """Candidate starting codes, `candidates` per photo, photo by photo (B * K, z_dim): the
+    encoder's code (plus small perturbations) when there is an encoder; otherwise, for each
+    photo, the best-scoring of many random codes (`score(images, rows)` is the data loss of each
+    image against photo rows[i])."""
     z_dim = model.arch.z_dim
     if model.has_encoder:
-        z0 = model.encode(target)
+        z0 = model.encode(targets).cpu()
         noise = sample_codes(candidates, z_dim, seed) * 0.3
         noise[0] = 0
-        return z0.cpu() + noise
+        return (z0[:, None] + noise[None]).reshape(-1, z_dim)
     pool = sample_codes(max(64, 8 * candidates), z_dim, seed)
     with torch.no_grad():
-        scores = score(pool.to(model.device)).cpu()
-    return pool[scores.argsort()[:candidates]]
+        images = model.render(pool.to(model.device))
+        best = [
+            score(images, torch.full((len(pool),), b, device=model.device)).cpu().argsort()[:candidates]
+            for b in range(len(targets))
+        ]
+    return torch.cat([pool[order] for order in best])
 
 
 def budget(model: Pretrained, steps: int | None, candidates: int | None) -> tuple[int, int]:
@@ -66,6 +72,7 @@ def optimise(
     z: torch.Tensor,
     loss_fn,
     steps: int,
+    rows: torch.Tensor | None = None,
     lr: float = 0.1,
     prior_weight: float | None = None,
     on_step: Callable[[int, int], None] | None = None,
@@ -73,13 +80,16 @@ def optimise(
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Adam on a batch of codes, and with `detail_bound` > 0 on a residual of the generator's
     first feature map kept within +-detail_bound; returns the codes, the residuals (None without
-    one) and each one's final data loss. `on_step(done, total)` reports progress (and may raise
+    one) and each one's final data loss. `loss_fn(images, rows)` is each image's data loss against
+    photo rows[i] (all photo 0 when `rows` is None); every code's loss is its own, so a batch of
+    photos optimises as each alone would. `on_step(done, total)` reports progress (and may raise
     to cancel)."""
     if prior_weight is None:  # a plain AE's codes are not Gaussian: no prior to pull them towards
         prior_weight = 0.05 if model.spec.gaussian_prior else 0.0
     if detail_bound < 0:
         raise ValueError(f"detail bound must be >= 0, got {detail_bound}")
     z = z.to(model.device).clone().requires_grad_(True)
+    rows = torch.zeros(len(z), dtype=torch.long, device=model.device) if rows is None else rows.to(model.device)
     groups = [{"params": [z], "lr": lr}]
     detail = None
     if detail_bound > 0 and model.detail_shape() is not None:
@@ -92,7 +102,7 @@ def optimise(
     for step in range(steps):
         if on_step is not None:
             on_step(step, steps)
-        data_loss = loss_fn(model.render(z, detail))
+        data_loss = loss_fn(model.render(z, detail), rows)
         loss = (data_loss + prior_weight * prior_penalty(z)).sum()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -102,15 +112,30 @@ def optimise(
                 detail.clamp_(-detail_bound, detail_bound)
     with torch.no_grad():
         detail = detail.detach() if detail is not None else None
-        return z.detach(), detail, loss_fn(model.render(z, detail))
+        return z.detach(), detail, loss_fn(model.render(z, detail), rows)
 
 
-def _pick(model: Pretrained, z: torch.Tensor, detail: torch.Tensor | None, losses: torch.Tensor, finish) -> Fit:
-    order = losses.argsort()
-    with torch.no_grad():
-        images = finish(model.generate(z[order], None if detail is None else detail[order]))
-    best = None if detail is None else detail[order[:1]].cpu()
-    return Fit(z[order[:1]].cpu(), images[:1].cpu(), float(losses[order[0]]), images.cpu(), best)
+def _pick(
+    model: Pretrained, z: torch.Tensor, detail: torch.Tensor | None, losses: torch.Tensor, photos: int, finish
+) -> list[Fit]:
+    """Per photo, its candidates (consecutive rows) best first; `finish(images, b)` turns photo b's
+    candidates into what is returned (blended, recoloured)."""
+    fits = []
+    k = len(z) // photos
+    for b in range(photos):
+        part = slice(b * k, (b + 1) * k)
+        order = losses[part].argsort()
+        zb, db = z[part][order], None if detail is None else detail[part][order]
+        with torch.no_grad():
+            images = finish(model.generate(zb, db), b)
+        best = None if db is None else db[:1].cpu()
+        fits.append(Fit(zb[:1].cpu(), images[:1].cpu(), float(losses[part][order[0]]), images.cpu(), best))
+    return fits
+
+
+def rows_for(photos: int, candidates: int, device: torch.device) -> torch.Tensor:
+    """Which photo each of the photos x candidates codes belongs to, photo by photo."""
+    return torch.arange(photos, device=device).repeat_interleave(candidates)
 
 
 def project(
@@ -128,22 +153,37 @@ def project(
     `detail_bound` > 0 a bounded residual on the generator's first feature map is fitted too
     (layer-wise inversion, as in Bau et al. 2019): it carries what the code cannot, and edits and
     morphs of the photo keep it; 0 fits the code alone."""
-    target = photo.to(model.device)
+    return project_all(model, photo, steps, candidates, seed, feature_weight, on_step, detail_bound)[0]
+
+
+def project_all(
+    model: Pretrained,
+    photos: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    feature_weight: float = 0.1,
+    on_step: Callable[[int, int], None] | None = None,
+    detail_bound: float = DETAIL_BOUND,
+) -> list[Fit]:
+    """`project` for a batch of photos (B, C, S, S) in one optimisation: a Fit per photo."""
+    targets = photos.to(model.device)
     features = None
     if model.C is not None:
         with torch.no_grad():
-            features = model.C.features(target)
+            features = model.C.features(targets)
 
-    def loss_fn(images: torch.Tensor) -> torch.Tensor:
-        loss = (images - target).pow(2).flatten(1).mean(1)
+    def loss_fn(images: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        loss = (images - targets[rows]).pow(2).flatten(1).mean(1)
         if features is not None:
-            loss = loss + feature_weight * (model.C.features(images) - features).pow(2).mean(1)
+            loss = loss + feature_weight * (model.C.features(images) - features[rows]).pow(2).mean(1)
         return loss
 
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, target, candidates, seed, lambda z: loss_fn(model.render(z)))
-    z, detail, losses = optimise(model, z0, loss_fn, steps, on_step=on_step, detail_bound=detail_bound)
-    return _pick(model, z, detail, losses, lambda x: x)
+    z0 = initial_codes(model, targets, candidates, seed, loss_fn)
+    rows = rows_for(len(targets), candidates, model.device)
+    z, detail, losses = optimise(model, z0, loss_fn, steps, rows, on_step=on_step, detail_bound=detail_bound)
+    return _pick(model, z, detail, losses, len(targets), lambda images, b: images)
 
 
 def blank_detail(model: Pretrained, n: int = 1) -> torch.Tensor | None:
@@ -204,6 +244,9 @@ def poisson_blend(photo: torch.Tensor, fill: torch.Tensor, mask_hole: torch.Tens
     return photo.cpu() * keep + result * (1 - keep)
 
 
+BLENDS = ("feather", "poisson", "none")
+
+
 def inpaint(
     model: Pretrained,
     photo: torch.Tensor,
@@ -221,38 +264,61 @@ def inpaint(
     (`blend="feather"`) or the grown hole edge (`blend="poisson"`); `blend="none"` pastes exactly.
     An empty mask returns the photo; a full mask returns samples.
     """
-    if mask_hole.shape[-2:] != photo.shape[-2:]:
-        raise ValueError(f"mask is {tuple(mask_hole.shape[-2:])}, photo is {tuple(photo.shape[-2:])}: they must match")
-    if blend not in ("feather", "poisson", "none"):
-        raise ValueError(f"blend must be 'feather', 'poisson' or 'none', got {blend!r}")
-    mask_hole = (mask_hole > 0.5).float()
-    if mask_hole.sum() == 0:
-        return Fit(torch.zeros(1, model.arch.z_dim), photo.clone(), 0.0, photo.clone())
-    if mask_hole.min() == 1:
-        z = sample_codes(candidates or 4, model.arch.z_dim, seed)
-        images = model.generate(z).cpu()
-        return Fit(z[:1], images[:1], 0.0, images)
-    target, hole = photo.to(model.device), mask_hole.to(model.device)
-    weights = context_weights(hole)
-    weights = weights / weights.mean()
+    return inpaint_all(model, photo, mask_hole, steps, candidates, seed, blend, on_step)[0]
 
-    def loss_fn(images: torch.Tensor) -> torch.Tensor:
-        return ((images - target).abs() * weights).flatten(1).mean(1)
 
-    known = target * (1 - hole)
+def inpaint_all(
+    model: Pretrained,
+    photos: torch.Tensor,
+    holes: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    blend: str = "feather",
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[Fit]:
+    """`inpaint` for a batch of photos (B, C, S, S) and their holes (B, 1, S, S) in one
+    optimisation: a Fit per photo."""
+    if holes.shape[-2:] != photos.shape[-2:] or len(holes) != len(photos):
+        raise ValueError(f"masks are {tuple(holes.shape)}, photos {tuple(photos.shape)}: their sizes must match")
+    if blend not in BLENDS:
+        raise ValueError(f"blend must be one of {', '.join(map(repr, BLENDS))}, got {blend!r}")
+    holes = (holes > 0.5).float()
+    fits: list[Fit | None] = [None] * len(photos)
+    for b, hole in enumerate(holes):
+        if hole.sum() == 0:  # nothing to fill: the photo back
+            fits[b] = Fit(torch.zeros(1, model.arch.z_dim), photos[b : b + 1].clone(), 0.0, photos[b : b + 1].clone())
+        elif hole.min() == 1:  # nothing known: samples
+            z = sample_codes(candidates or 4, model.arch.z_dim, seed)
+            images = model.generate(z).cpu()
+            fits[b] = Fit(z[:1], images[:1], 0.0, images)
+    todo = [b for b, fit in enumerate(fits) if fit is None]
+    if not todo:
+        return fits
+    if len(todo) < len(photos):  # some were done above (empty or full masks)
+        photos, holes = photos[todo], holes[todo]
+    targets, hole = photos.to(model.device), holes.to(model.device)
+    weights = torch.cat([w / w.mean() for w in context_weights(hole).split(1)])  # each photo's mean weight 1
+
+    def loss_fn(images: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return ((images - targets[rows]).abs() * weights[rows]).flatten(1).mean(1)
+
+    known = targets * (1 - hole)
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, known, candidates, seed, lambda z: loss_fn(model.render(z)))
-    z, _, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
+    z0 = initial_codes(model, known, candidates, seed, loss_fn)
+    z, _, losses = optimise(model, z0, loss_fn, steps, rows_for(len(todo), candidates, model.device), on_step=on_step)
 
-    def finish(fills: torch.Tensor) -> torch.Tensor:
+    def finish(fills: torch.Tensor, b: int) -> torch.Tensor:
         if blend == "poisson":
-            return torch.cat([poisson_blend(photo.cpu(), f[None].cpu(), mask_hole.cpu()) for f in fills]).to(
-                fills.device
-            )
-        alpha = feather(hole) if blend == "feather" else hole
-        return target * (1 - alpha) + fills * alpha
+            return torch.cat(
+                [poisson_blend(targets[b : b + 1].cpu(), f[None].cpu(), hole[b : b + 1].cpu()) for f in fills]
+            ).to(fills.device)
+        alpha = feather(hole[b : b + 1]) if blend == "feather" else hole[b : b + 1]
+        return targets[b : b + 1] * (1 - alpha) + fills * alpha
 
-    return _pick(model, z, None, losses, finish)
+    for b, fit in zip(todo, _pick(model, z, None, losses, len(todo), finish)):
+        fits[b] = fit
+    return fits
 
 
 # ITU-R BT.601 luma weights, as in JPEG's YCbCr: images in [-1, 1] keep the same weights
@@ -286,18 +352,26 @@ def colorize(
 ) -> Fit:
     """Colour a gray face: optimise z so that the luminance of G(z) matches the input, then keep
     the input's luminance and take only the chroma (YCbCr Cb, Cr) from G(z)."""
+    return colorize_all(model, gray, steps, candidates, seed, on_step)[0]
+
+
+def colorize_all(
+    model: Pretrained,
+    grays: torch.Tensor,
+    steps: int | None = None,
+    candidates: int | None = None,
+    seed: int = 0,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[Fit]:
+    """`colorize` for a batch of gray faces (B, 1 or 3, S, S) in one optimisation: a Fit per face."""
     if model.arch.channels != 3:
         raise ValueError(f"{model.name} makes {model.arch.channels}-channel images; colorization needs an RGB model")
-    y = luminance(gray.to(model.device))
+    y = luminance(grays.to(model.device))
 
-    def loss_fn(images: torch.Tensor) -> torch.Tensor:
-        return (luminance(images) - y).pow(2).flatten(1).mean(1)
+    def loss_fn(images: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        return (luminance(images) - y[rows]).pow(2).flatten(1).mean(1)
 
     steps, candidates = budget(model, steps, candidates)
-    z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, lambda z: loss_fn(model.render(z)))
-    z, _, losses = optimise(model, z0, loss_fn, steps, on_step=on_step)
-
-    def finish(images: torch.Tensor) -> torch.Tensor:
-        return with_luminance(images, y)
-
-    return _pick(model, z, None, losses, finish)
+    z0 = initial_codes(model, y.expand(-1, 3, -1, -1), candidates, seed, loss_fn)
+    z, _, losses = optimise(model, z0, loss_fn, steps, rows_for(len(y), candidates, model.device), on_step=on_step)
+    return _pick(model, z, None, losses, len(y), lambda images, b: with_luminance(images, y[b : b + 1]))

@@ -5,10 +5,13 @@ from gan_demo.data.datasets import load_images, to_float
 from gan_demo.latent.inversion import (
     DETAIL_BOUND,
     colorize,
+    colorize_all,
     feather,
     inpaint,
+    inpaint_all,
     luminance,
     project,
+    project_all,
     project_code_and_detail,
 )
 from gan_demo.metrics.maths import psnr
@@ -105,3 +108,37 @@ def test_colorize_keeps_the_input_luminance(models, photo):
     assert fit.image.shape == photo.shape
     assert fit.image.min() >= -1 and fit.image.max() <= 1
     assert (luminance(fit.image) - gray).abs().max() < 1e-5  # exact, even where G(z) leaves the gamut
+
+
+@pytest.mark.parametrize("kind", ["aegan", "dcgan"])  # one start from the encoder; the best of random starts
+def test_a_batch_of_photos_optimises_as_each_would_alone(models, tiny_models, kind):
+    model = models[kind]
+    photos = to_float(load_images(tiny_models["data"]).images[-3:])
+    holes = torch.zeros(3, 1, 32, 32)
+    holes[:, :, 8:20, 8:20] = 1
+    batched = {
+        "project": project_all(model, photos, steps=8),
+        "inpaint": inpaint_all(model, photos, holes, steps=8),
+        "colorize": colorize_all(model, luminance(photos), steps=8),
+    }
+    for i, photo in enumerate(photos.split(1)):
+        alone = {
+            "project": project(model, photo, steps=8),
+            "inpaint": inpaint(model, photo, holes[i : i + 1], steps=8),
+            "colorize": colorize(model, luminance(photo), steps=8),
+        }
+        for name, fit in alone.items():  # the same optimisation, but for round-off in batched convolutions
+            assert (batched[name][i].image - fit.image).abs().max() < 1e-3, (kind, name, i)
+            assert batched[name][i].candidates.shape == fit.candidates.shape
+
+
+def test_a_batch_with_empty_and_full_masks(models, tiny_models):
+    photos = to_float(load_images(tiny_models["data"]).images[-3:])
+    holes = torch.zeros(3, 1, 32, 32)
+    holes[1] = 1
+    holes[2, :, 4:12, 4:12] = 1
+    empty, full, some = inpaint_all(models["aegan"], photos, holes, steps=3)
+    assert torch.equal(empty.image, photos[:1]) and full.loss == 0.0
+    assert torch.equal(some.image[..., 20:, 20:], photos[2:3, :, 20:, 20:])  # far from the hole: untouched
+    with pytest.raises(ValueError, match="sizes must match"):
+        inpaint_all(models["aegan"], photos, holes[:2], steps=3)
