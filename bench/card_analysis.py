@@ -7,7 +7,6 @@
     python -m bench.card_analysis projection-steps --n 20
     python -m bench.card_analysis projection-edits --n 100 --grid checkpoints/cards/aegan-celeba64-detail.png
     python -m bench.card_analysis refit --before STAGE1_CHECKPOINT --grid checkpoints/cards/aegan-celeba64-refit.png
-    python -m bench.card_analysis arithmetic --n 100 --judge runs/clf-seed1/classifier-celeba64
     python -m bench.card_analysis guided --judge runs/clf-seed1/classifier-celeba64 --grid checkpoints/cards/aegan-celeba64-guided.png
 
 digits: aegan-mnist's share of 1,000 samples the digit classifier labels with confidence >= 0.9,
@@ -28,8 +27,8 @@ photos above, for each way, their projections and guided Eyeglasses edits. refit
 encoder before and after `train.py --model encoder`: encoder-only PSNR on the first 100 held-out
 faces, how far the encoded codes are from N(0, I), and a grid of 8 held-out photos above both
 encoders' reconstructions. guided: both GANs' conditional and classifier-guided edits, read by
-the shipped classifier and by a second one trained with another seed (--judge). arithmetic:
-"man with glasses - man + woman" through the app's equation builder, for --n seeds.
+the shipped classifier and by a second one trained with another seed (--judge). The course's
+equation has a bench of its own: bench/arithmetic.py.
 """
 
 from __future__ import annotations
@@ -44,7 +43,6 @@ from torchvision.utils import save_image
 import gan_demo.latent.guided
 from gan_demo.data.datasets import load_images, split_holdout, to_float, to_uint8
 from gan_demo.domain import DIGIT_NAMES, FACES, STROKE_NAMES
-from gan_demo.latent import edits
 from gan_demo.latent.attributes import encode_all
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import conditional_rule, edit_codes
@@ -54,7 +52,6 @@ from gan_demo.metrics.evaluation import across, edit_report, edit_success, encod
 from gan_demo.metrics.maths import psnr
 from gan_demo.models.pretrained import load_pretrained
 from gan_demo.models.sampling import sample_codes
-from gan_demo.studio import Studio
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -207,48 +204,6 @@ def guided(args) -> dict:
     return out
 
 
-@torch.no_grad()
-def arithmetic(args) -> dict:
-    """The course's example through the app's equation builder (Studio.equation's exemplars and
-    arithmetic, k = 3): mean(man with glasses) - mean(man without) + mean(woman without), for n
-    seeds; the share of results the classifier (and --judge, if given) reads as a woman with
-    glasses, beside the share for C alone (how often the sum adds glasses that C lacked)."""
-    studio = Studio.load(ROOT / "checkpoints")
-    readers = {"shipped classifier": load_pretrained(model_path(args.classifier, "classifier-celeba64"))}
-    if args.judge:
-        readers["judge"] = load_pretrained(args.judge)
-    a, b, c = (
-        {"Male": True, "Eyeglasses": True},
-        {"Male": True, "Eyeglasses": False},
-        {"Male": False, "Eyeglasses": False},
-    )
-    out = {}
-    for name in ("aegan-celeba64", "dcgan-celeba64"):
-        model = studio.model(name)
-        results, c_means = [], []
-        for j in range(args.n):
-            seed = 100 * j  # the builder's sets use seed .. seed + 2
-            za, zb, zc = (
-                studio.exemplars(name, f, args.k, pool=args.pool, seed=seed + i) for i, f in enumerate((a, b, c))
-            )
-            results.append(edits.arithmetic(za, zb, zc))
-            c_means.append(zc.mean(0, keepdim=True))
-        images = {"A - B + C": model.generate(torch.cat(results)), "C": model.generate(torch.cat(c_means))}
-        out[name] = {}
-        for reader_name, reader in readers.items():
-            glasses, male = reader.label_names.index("Eyeglasses"), reader.label_names.index("Male")
-            for what, batch in images.items():
-                probs = reader.probabilities(batch).cpu()
-                out[name][f"{what}, read by {reader_name}"] = {
-                    "woman_with_glasses": round(
-                        float(((probs[:, glasses] > 0.5) & (probs[:, male] < 0.5)).float().mean()), 3
-                    ),
-                    "eyeglasses": round(float((probs[:, glasses] > 0.5).float().mean()), 3),
-                    "woman": round(float((probs[:, male] < 0.5).float().mean()), 3),
-                }
-    return out
-
-
 STEPS_TRIED = (1, 3, 10, 100, 200, 400)  # 100 is the default
 
 
@@ -334,7 +289,6 @@ def main() -> None:
             "projection-edits",
             "refit",
             "guided",
-            "arithmetic",
         ],
     )
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
@@ -342,17 +296,15 @@ def main() -> None:
     p.add_argument("--checkpoint", help="default: the shipped model the analysis is about")
     p.add_argument("--classifier")
     p.add_argument("--strength", type=float, default=2.0)
-    p.add_argument("--n", type=int, default=20, help="projection-steps, -edits: held-out faces; arithmetic: seeds")
+    p.add_argument("--n", type=int, default=20, help="projection-steps, -edits: held-out faces")
     p.add_argument(
         "--detail-bound", type=float, help="projection-edits: instead of gan_demo.latent.inversion.DETAIL_BOUND"
     )
     p.add_argument("--before", help="refit: the first-stage aegan checkpoint")
     p.add_argument("--grid", help="refit, guided, projection-edits: write the comparison grid PNG here")
-    p.add_argument("--judge", help="guided, arithmetic, digit-edits: a second classifier, trained apart")
+    p.add_argument("--judge", help="guided, digit-edits: a second classifier, trained apart")
     p.add_argument("--hold-weight", type=float, help="guided: instead of gan_demo.latent.guided.HOLD_WEIGHT")
     p.add_argument("--stay-weight", type=float, help="digit-edits: instead of gan_demo.latent.guided.STAY_WEIGHT")
-    p.add_argument("--k", type=int, default=3, help="arithmetic: exemplars per set")
-    p.add_argument("--pool", type=int, default=128, help="arithmetic: samples each set is picked from (the app: 128)")
     args = p.parse_args()
     if args.analysis == "refit" and not args.before:
         p.error("refit needs --before STAGE1_CHECKPOINT")
@@ -367,7 +319,6 @@ def main() -> None:
         "projection-edits": projection_edits,
         "refit": refit,
         "guided": guided,
-        "arithmetic": arithmetic,
     }[args.analysis]
     print(json.dumps(run(args)))
 

@@ -1,6 +1,6 @@
 """`python -m gan_demo <command>`: the latent toolkit from scripts and smoke tests.
 
-Commands: sample, interpolate, edit, project, inpaint, colorize, directions, evaluate.
+Commands: sample, interpolate, edit, project, inpaint, colorize, directions, exemplars, evaluate.
 Every command takes --checkpoint (a path without extension, or either file) and --device,
 and prints what it wrote.
 """
@@ -18,9 +18,11 @@ from tqdm import tqdm
 
 from gan_demo.data.datasets import IMAGE_SUFFIXES
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
+from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
+from gan_demo.latent.equation import POOL, ExemplarPool, build_pool, exemplars_path, solve
 from gan_demo.latent.inversion import DETAIL_BOUND, blank_detail, colorize_all, inpaint_all, luminance, project_all
 from gan_demo.latent.paths import interpolate_with_detail
 from gan_demo.limits import bounded_int
@@ -31,6 +33,7 @@ from gan_demo.models.pretrained import Pretrained, classifier_for, load_pretrain
 from gan_demo.models.sampling import sample_codes
 from gan_demo.runtime import resolve_device
 
+MAX_SEEDS = 10_000  # --seeds of one command
 DEFAULT_BATCH = 16  # photos of a folder in one optimisation: several times the speed of one by one on a CPU
 MAX_BATCH = 256
 
@@ -96,7 +99,56 @@ def cmd_interpolate(model: Pretrained, args) -> None:
         print(f"wrote {save_frames(frames, out / ('morph' + suffix), fps=args.fps)}")
 
 
+def parse_seeds(text: str) -> list[int]:
+    """'0-99' -> 0 .. 99; '1,5,9' -> those; ranges and numbers may mix ('0-3,10')."""
+    seeds = []
+    for part in (p.strip() for p in text.split(",")):
+        first, dash, last = part.partition("-")
+        try:
+            low, high = int(first), int(last if dash else first)
+        except ValueError:
+            raise ValueError(f"--seeds takes numbers and ranges such as 0-99 or 1,5,9, got {text!r}") from None
+        if not 0 <= low <= high or high - low >= MAX_SEEDS:
+            raise ValueError(f"--seeds: {part!r} is not a range of 1 to {MAX_SEEDS} seeds from 0 up")
+        seeds.extend(range(low, high + 1))
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"--seeds names {len(seeds)} seeds, at most {MAX_SEEDS}")
+    return seeds
+
+
+def cmd_equation(model: Pretrained, args) -> None:
+    """--equation A B C: each seed's corrected result (gan_demo.latent.equation) as DIR/SEED.png."""
+    if args.attribute or args.arithmetic or args.image:
+        raise ValueError("--equation makes its own faces: give it without --attribute, --arithmetic or --image")
+    guide = classifier_for(model, args.classifier)
+    sets = [parse_filters(text) for text in args.equation]
+    out = Path(args.out)
+    seeds = parse_seeds(args.seeds)
+    pool = exemplar_pool(model, guide, args.checkpoint)
+    for seed in tqdm(seeds, desc="equation", unit="seed", disable=len(seeds) < 2):
+        fit = solve(model, guide, pool, *sets, seed=seed, k=args.exemplars, grid=1)
+        write(model.generate(fit.codes).cpu(), [out / f"{seed}.png"])
+
+
+def exemplar_pool(model: Pretrained, guide: Pretrained, checkpoint: str) -> ExemplarPool:
+    """The pool beside the checkpoint when it was read by this classifier, else a fresh one."""
+    path = exemplars_path(checkpoint)
+    if path.exists():
+        pool = ExemplarPool.load(path)
+        if pool.fits(model, guide) and pool.classifier == guide.name:
+            return pool
+    print(f"sampling {POOL} codes for the exemplar sets (python -m gan_demo exemplars saves them)", file=sys.stderr)
+    return build_pool(model, guide)
+
+
+def cmd_exemplars(model: Pretrained, args) -> None:
+    pool = build_pool(model, classifier_for(model, args.classifier), args.n)
+    print(f"wrote {pool.save(exemplars_path(args.checkpoint))}")
+
+
 def cmd_edit(model: Pretrained, args) -> None:
+    if args.equation:
+        return cmd_equation(model, args)
     directions = Directions.load(args.directions or directions_path(args.checkpoint))
     if args.guided and not args.attribute:
         raise ValueError("--guided edits attributes: give --attribute")
@@ -221,7 +273,22 @@ def cmd_evaluate(model: Pretrained, args) -> None:
     print(json.dumps(report, indent=2))
 
 
+def equation_values(argv: list[str]) -> list[str]:
+    """The three sets after --equation as values even when one starts with '-' ('-Male'), which
+    argparse would read as an option: a leading space makes it a value (parse_filters strips it)."""
+    out, i = list(argv), 0
+    while i < len(out):
+        if out[i] == "--equation":
+            for j in range(i + 1, min(i + 4, len(out))):
+                if out[j].startswith("-") and not out[j].startswith("--"):
+                    out[j] = " " + out[j]
+            i += 3
+        i += 1
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    argv = equation_values(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(
         prog="python -m gan_demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -297,6 +364,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar=("SEED_A", "SEED_B", "SEED_C"),
         help="mean(A) - mean(B) + mean(C) of sampled exemplar sets",
     )
+    c.add_argument(
+        "--equation",
+        nargs=3,
+        metavar=("A", "B", "C"),
+        help="A - B + C in the app's syntax, e.g. 'Male, Eyeglasses' 'Male, -Eyeglasses' '-Male, -Eyeglasses': "
+        "each of --seeds' results as OUT/SEED.png",
+    )
+    c.add_argument("--seeds", default="0", help="with --equation: a range or a list, e.g. 0-99 or 1,5,9")
     c.add_argument("--exemplars", type=int, default=3)
     command("project", "photo -> code -> reconstruction", image=True, optimise=True, detail_bound=True)
     c = command("inpaint", "fill the white pixels of --mask", image=True, optimise=True)
@@ -314,6 +389,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "beside it, else in the repository's checkpoints/)",
     )
     c.add_argument("--n", type=int, default=10000)
+    c = command("exemplars", "sample and save the equation builder's exemplar pool beside the checkpoint", out=False)
+    c.add_argument("--n", type=int, default=POOL, help="codes in the pool")
+    c.add_argument(
+        "--classifier",
+        help="reads the samples (default: the classifier of the model's images beside it, else in checkpoints/)",
+    )
     c = command("evaluate", "metrics as JSON", out=False)
     c.add_argument("--data", required=True)
     c.add_argument("--holdout", type=int, default=500)
@@ -341,6 +422,7 @@ COMMANDS = {
     "inpaint": cmd_inpaint,
     "colorize": cmd_colorize,
     "directions": cmd_directions,
+    "exemplars": cmd_exemplars,
     "evaluate": cmd_evaluate,
 }
 

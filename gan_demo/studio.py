@@ -19,8 +19,10 @@ from torchvision.utils import make_grid
 
 from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
 from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
+from gan_demo.latent.attributes import directions_from_classifier
 from gan_demo.latent.directions import Directions, directions_path
-from gan_demo.latent.edits import arithmetic, conditional_rule, edit_codes, subject
+from gan_demo.latent.edits import conditional_rule, edit_codes, subject
+from gan_demo.latent.equation import EXEMPLARS, POOL, ExemplarPool, build_pool, exemplars_path, solve
 from gan_demo.latent.inversion import colorize, inpaint, luminance
 from gan_demo.latent.paths import interpolate_with_detail, lerp, slerp
 from gan_demo.models import kinds
@@ -35,6 +37,7 @@ log = logging.getLogger(__name__)
 KEEP_FILES_S = 15 * 60
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
+TRAINED_DIRECTIONS = 2000  # samples labelled for a model the app trained: about 9 s for 64-px faces on 2 cores
 
 
 def show(images: torch.Tensor) -> list[Image.Image]:
@@ -50,6 +53,7 @@ class Studio:
     device: torch.device = torch.device("cpu")
     models: dict[str, Pretrained] = field(default_factory=dict)
     directions: dict[str, Directions] = field(default_factory=dict)
+    pools: dict[str, ExemplarPool] = field(default_factory=dict)  # the equation builder's, by model
     skipped: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
@@ -78,11 +82,29 @@ class Studio:
                     studio.directions[stem.name] = directions
                 except Exception as err:  # as above: a bad side file must not stop the app
                     studio.skipped[stem.name + ".directions"] = str(err)
+            if exemplars_path(stem).exists():
+                try:
+                    studio.pools[stem.name] = ExemplarPool.load(exemplars_path(stem))
+                except Exception as err:  # as above
+                    studio.skipped[stem.name + ".exemplars"] = str(err)
         if not any(m.G is not None for m in studio.models.values()):
             raise CheckpointError(
                 f"{folder}: no usable generator checkpoint found (skipped: {studio.skipped or 'none'})"
             )
         return studio
+
+    def add_checkpoint(self, stem: str | Path, directions_n: int = TRAINED_DIRECTIONS) -> str:
+        """Load one more checkpoint (one the app trained) into every list, with attribute
+        directions from `directions_n` samples when a loaded classifier reads its images (so the
+        Attributes tab edits it too); its name."""
+        model = load_pretrained(stem, self.device)
+        classifier = self.classifier_for(model) if model.G is not None else None
+        if classifier is not None and directions_n > 0:
+            directions = directions_from_classifier(model, classifier, directions_n)
+            directions.save(directions_path(stem))
+            self.directions = {**self.directions, model.name: directions}
+        self.models = {**self.models, model.name: model}  # new dicts: readers never see one change
+        return model.name
 
     # -- lookups --------------------------------------------------------------------------------------
     def generators(self) -> list[str]:
@@ -216,43 +238,33 @@ class Studio:
         before, after = model.generate(z, detail), model.generate(edited, detail)
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
-    def exemplars(self, name: str, wanted: dict[str, bool], k: int = 3, pool: int = 128, seed: int = 0) -> torch.Tensor:
-        """The k sampled codes whose images the classifier finds most clearly match the filters."""
+    def equation(
+        self, name: str, a: str | dict, b: str | dict, c: str | dict, seed: int = 0, k: int = EXEMPLARS
+    ) -> tuple[Image.Image, Image.Image, str]:
+        """A - B + C from exemplar averages (gan_demo.latent.equation); each set is filters as
+        {name: present} or in the app's syntax ('Male, -Eyeglasses'). Returns Radford et al.'s
+        figure: the k exemplars of A, B and C in three rows, each row's mean image last; the 3x3 grid
+        of results (the result top left, then codes near it); and a line saying what the
+        equation implies and was held."""
+        a, b, c = (parse_filters(s) if isinstance(s, str) else s for s in (a, b, c))
         model = self.model(name)
         classifier = self.classifier_for(model)
         if classifier is None:
             raise ValueError(f"exemplar filters need an attribute classifier for {name}")
-        z = sample_codes(pool, model.arch.z_dim, limits.seed(seed))
-        probs = classifier.probabilities(model.generate(z)).cpu()
-        unknown = [attr for attr in wanted if attr not in classifier.label_names]
-        if unknown:
-            raise ValueError(
-                f"{classifier.name} has no label {unknown[0]!r}; known: {', '.join(classifier.label_names)}"
-            )
-        score = torch.zeros(pool)
-        for attr, present in wanted.items():
-            p = probs[:, classifier.label_names.index(attr)]
-            score += torch.log((p if present else 1 - p).clamp_min(1e-6))
-        return z[score.argsort(descending=True)[:k]]
-
-    def equation(
-        self, name: str, a: str | dict, b: str | dict, c: str | dict, seed: int = 0, k: int = 3
-    ) -> tuple[list[Image.Image], list[Image.Image]]:
-        """A - B + C from exemplar averages; each set is filters as {name: present} or in the app's
-        syntax ('Male, -Eyeglasses'). Returns the averaged A, B, C images and a result grid (the
-        result code plus small perturbations, as in the paper's figure)."""
-        a, b, c = (parse_filters(s) if isinstance(s, str) else s for s in (a, b, c))
-        model = self.model(name)
         k = limits.bounded_int(k, "exemplars", *limits.EXEMPLARS)
-        seed = limits.bounded_int(seed, "seed", 0, limits.MAX_SEED - 100)  # the sets use seed .. seed + 99
-        za, zb, zc = (self.exemplars(name, f, k, seed=seed + i) for i, f in enumerate((a, b, c)))
-        result = arithmetic(za, zb, zc)
-        means = model.generate(
-            torch.cat([za.mean(0, keepdim=True), zb.mean(0, keepdim=True), zc.mean(0, keepdim=True)])
-        )
-        grid = result + 0.25 * sample_codes(8, model.arch.z_dim, seed + 99)
-        grid[0] = result[0]
-        return show(means), show(model.generate(grid))
+        seed = limits.bounded_int(seed, "seed", 0, limits.MAX_SEED - 1)  # the grid's noise uses seed + 1
+        with self.lock:  # the correction is an optimisation, queued like the guided edit
+            pool = self.pools.get(name)
+            if pool is None or not pool.fits(model, classifier):  # no shipped pool: read one, once
+                log.info("%s: no exemplar pool beside the checkpoint, sampling %d codes", name, POOL)
+                pool = self.pools[name] = build_pool(model, classifier)
+            fit = solve(model, classifier, pool, a, b, c, seed=seed, k=k)
+        rows = torch.cat([torch.cat([codes, mean[None]]) for codes, mean in zip(fit.sets, fit.means)])
+        sets = make_grid(model.generate(rows).cpu(), nrow=k + 1, padding=2, pad_value=1.0)
+        results = make_grid(model.generate(fit.codes).cpu(), nrow=3, padding=2, pad_value=1.0)
+        held = ", ".join(f"{n}" if present else f"-{n}" for n, present in fit.implied.items())
+        note = f"The equation implies: {held}; each result was corrected to hold it." if held else "Plain sum."
+        return show(sets.unsqueeze(0))[0], show(results.unsqueeze(0))[0], note
 
     def inpaint_painted(
         self, name: str, photo, layers: list, steps: int, candidates: int, on_step=None

@@ -186,3 +186,20 @@ def test_output_names_cannot_escape(tmp_path):
     assert safe_output(tmp_path, Path("a/b.jpg"), ".png") == (tmp_path / "a" / "b.png").resolve()
     with pytest.raises(ValueError, match="would leave"):
         safe_output(tmp_path, Path("../../etc/x"), ".png")
+
+
+def test_equation_writes_one_rgb_face_per_seed(tiny_models, tmp_path, capsys):
+    aegan = str(tiny_models["aegan"])
+    assert main(["exemplars", "--checkpoint", aegan, "--n", "256"]) == 0
+    out = tmp_path / "eq"
+    sets = ["Male, Eyeglasses", "Male, -Eyeglasses", "-Male, -Eyeglasses"]
+    assert main(["edit", "--checkpoint", aegan, "--equation", *sets, "--seeds", "0-2,7", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png", "2.png", "7.png"]
+    with Image.open(out / "7.png") as im:
+        assert im.mode == "RGB" and im.size == (32, 32)
+    capsys.readouterr()
+    for seeds, message in (("3-1", "not a range"), ("a-b", "numbers and ranges"), ("0-20000", "not a range")):
+        assert main(["edit", "--checkpoint", aegan, "--equation", *sets, "--seeds", seeds, "--out", str(out)]) == 1
+        assert message in capsys.readouterr().err
+    assert main(["edit", "--checkpoint", aegan, "--equation", "Male", "Bald", "-Male", "--out", str(out)]) == 1
+    assert "no label 'Bald'" in capsys.readouterr().err

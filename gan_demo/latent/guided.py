@@ -79,19 +79,23 @@ def guided_edit(
     if not targets or steps <= 0:
         return start.cpu()
     if classifier.domain is not DIGITS:
-        return _hold_attributes(model, classifier, z, start, targets, steps, detail).cpu()
+        return hold_attributes(model, classifier, start, targets, steps, detail, reference=z).cpu()
     return _hold_digit(model, classifier, directions, z, start, targets, method, steps, detail).cpu()
 
 
-def _hold_attributes(
+def hold_attributes(
     model: Pretrained,
     classifier: Pretrained,
-    z: torch.Tensor,
     start: torch.Tensor,
     targets: dict[str, float],
-    steps: int,
-    detail: torch.Tensor | None,
+    steps: int = GUIDED_STEPS,
+    detail: torch.Tensor | None = None,
+    reference: torch.Tensor | None = None,
 ) -> torch.Tensor:
+    """Codes (N, z_dim) corrected from `start` by `steps` gradient steps so each target attribute's
+    logit passes sign(s) x |s| while every other attribute keeps its probability at `reference`
+    (default: `start` itself), read by an attribute classifier on the images drawn with `detail`."""
+    z = start if reference is None else reference
     columns = torch.tensor([classifier.label_names.index(name) for name in targets], device=z.device)
     sign = torch.tensor([1.0 if s > 0 else -1.0 for s in targets.values()], device=z.device)
     margin = torch.tensor([abs(s) for s in targets.values()], device=z.device)

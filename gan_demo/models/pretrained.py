@@ -21,7 +21,7 @@ from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, spl
 from .kinds import ModelKind
 from .nets import ArchConfig
 
-SIDE_FILES = (".state.safetensors", ".directions.safetensors")
+SIDE_FILES = (".state.safetensors", ".directions.safetensors", ".exemplars.safetensors")
 
 
 def shipped_folder() -> Path:
@@ -167,7 +167,7 @@ def load_pretrained(path: str | os.PathLike, device: torch.device | str = "cpu")
 
 def find_checkpoints(folder: str | os.PathLike) -> list[Path]:
     """Every checkpoint stem in a folder: each NAME.json or NAME.safetensors (training states and
-    direction files aside), sorted, so a weights file whose JSON is missing is reported, not ignored."""
+    the side files of SIDE_FILES aside), sorted, so a weights file whose JSON is missing is reported, not ignored."""
     folder = Path(folder)
     stems = {p.with_suffix("") for p in folder.glob("*.json")}
     stems |= {p.with_suffix("") for p in folder.glob("*.safetensors") if not p.name.endswith(SIDE_FILES)}

@@ -45,10 +45,13 @@ def test_edit_and_equation(client):
     assert image_size(before) == image_size(after) == (128, 128)
     assert {c["label"] for c in probs_before["confidences"]} == {"Eyeglasses", "Male", "Smiling"}
     assert all(0 <= c["confidence"] <= 1 for c in probs_after["confidences"])
-    means, result = client.predict(
+    exemplars, result, implied = client.predict(
         "aegan-faces", "Male, Eyeglasses", "Male, -Eyeglasses", "-Male", 0, api_name="/equation"
     )
-    assert len(means) == 3 and len(result) == 8
+    # 32 px images with 2 px gaps, shown at 4x: 3 rows of 3 exemplars and their mean; a 3x3 grid
+    assert image_size(exemplars) == (4 * (4 * 34 + 2), 4 * (3 * 34 + 2))
+    assert image_size(result) == (4 * (3 * 34 + 2),) * 2
+    assert "-Male, Eyeglasses" in implied
 
 
 def test_inpaint_from_editor(client, photo, tmp_path):

@@ -3,8 +3,10 @@ import torch
 
 from gan_demo.latent.directions import Directions, conditional_direction, fit_directions
 from gan_demo.latent.edits import arithmetic
+from gan_demo.latent.equation import build_pool, implied, solve
 from gan_demo.latent.paths import interpolate, interpolate_with_detail, lerp, slerp
 from gan_demo.models.checkpoints import CheckpointError
+from gan_demo.models.pretrained import load_pretrained
 from gan_demo.models.sampling import sample_codes
 
 
@@ -89,3 +91,31 @@ def test_arithmetic():
     assert torch.equal(arithmetic(a, b, c), torch.full((1, 4), 3.0))
     with pytest.raises(ValueError, match="exemplar set B"):
         arithmetic(a, torch.zeros(0, 4), c)
+
+
+def test_the_equation_implies_what_its_answer_has():
+    glasses = implied({"Male": True, "Eyeglasses": True}, {"Male": True, "Eyeglasses": False}, {"Male": False})
+    assert glasses == {"Male": False, "Eyeglasses": True}
+    smile = implied(
+        {"Smiling": True, "Male": False}, {"Smiling": False, "Male": False}, {"Smiling": False, "Male": True}
+    )
+    assert smile == {"Smiling": True, "Male": True}
+    assert implied({"Male": True}, {"Male": True}, {}) == {}  # named, but cancelled out
+
+
+def test_solve_draws_sets_from_the_pool_and_corrects_the_result(tiny_models):
+    model, clf = load_pretrained(tiny_models["aegan"]), load_pretrained(tiny_models["classifier"])
+    pool = build_pool(model, clf, n=64)
+    a, b, c = {"Male": True, "Eyeglasses": True}, {"Male": True, "Eyeglasses": False}, {"Male": False}
+    plain = solve(model, clf, pool, a, b, c, seed=3, steps=0)
+    fixed = solve(model, clf, pool, a, b, c, seed=3)
+    assert [s.shape for s in fixed.sets] == [(3, 16)] * 3 and fixed.codes.shape == (9, 16)
+    assert torch.equal(plain.means, fixed.means)  # the same sets by seed
+    assert torch.allclose(plain.codes[0], plain.means[0] - plain.means[1] + plain.means[2])
+    goal = torch.tensor([0.0, 1.0])  # no glasses... then glasses; read as (Male, Eyeglasses)
+    read = [clf.probabilities(model.generate(s.codes[:1]))[0, [1, 0]] for s in (plain, fixed)]
+    assert (read[1] - goal).abs().sum() < (read[0] - goal).abs().sum()  # closer to a woman with glasses
+    other = solve(model, clf, pool, a, b, c, seed=4, steps=0)
+    assert not torch.equal(other.means, plain.means)
+    with pytest.raises(ValueError, match="no label 'Bald'"):
+        solve(model, clf, pool, {"Bald": True}, b, c)

@@ -68,16 +68,22 @@ def build(ctx: Context) -> None:
     )
     gr.Markdown(
         "### Equation builder: A − B + C\nEach set is the 3 samples the classifier finds most clearly matching "
-        "its filters (`-Name` means without; digits: `7`, `-1`)."
+        "its filters (`-Name` means without; digits: `7`, `-1`). On faces the result is then corrected to have "
+        "what the equation implies (man with glasses − man + woman: a woman with glasses)."
     )
     with gr.Row():
         sets = [gr.Textbox(text, label=label) for text, label in zip(shown["equation"], "ABC")]
         equation_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
     equation_button = gr.Button("Compute A − B + C", variant="primary")
-    means = gr.Gallery(label="Averaged A, B, C", columns=3, height="auto")
-    result = gr.Gallery(label="Result (and nearby codes)", columns=8, height="auto")
+    with gr.Row():
+        exemplars = gr.Image(label="Exemplars of A, B and C (each row's mean last)", height=320)
+        result = gr.Image(label="A − B + C (top left) and codes near it", height=320)
+    implied = gr.Markdown()
     equation_button.click(
-        ctx.handle(studio.equation), [model, *sets, equation_seed], [means, result], api_name="equation"
+        ctx.handle(studio.equation),
+        [model, *sets, equation_seed],
+        [exemplars, result, implied],
+        api_name="equation",
     )
 
     def follow_model(name, extra, *typed):
