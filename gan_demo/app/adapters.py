@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import inspect
 import itertools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,13 +76,74 @@ def as_files(value, new_folder: Callable[[], Path]):
     return convert(value)
 
 
-def with_progress(method):
-    """A callback that shows the optimisation's progress bar (Gradio injects `progress`)."""
+class Stopped(ValueError):
+    """The user pressed Stop: the optimisation ended at its next step."""
 
-    def run(*args, progress=gr.Progress()):  # noqa: B008 - Gradio's documented injection idiom
-        return method(*args, on_step=lambda done, total: progress((done, total), desc="optimising the code"))
 
-    run.__name__ = method.__name__  # not functools.wraps: Gradio must see `progress` in the signature
+class StopFlags:
+    """One flag per browser session and action. Stop sets it and the running optimisation's
+    per-step hook reads it, so a stopped job ends at its next step and frees the optimisation lock
+    (Gradio's own cancel only stops waiting for the answer: the computation would run on)."""
+
+    def __init__(self) -> None:
+        self._flags: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, key: tuple[str, str]) -> threading.Event:
+        with self._lock:
+            flag = self._flags[key] = threading.Event()
+            return flag
+
+    def stop(self, key: tuple[str, str]) -> bool:
+        with self._lock:
+            flag = self._flags.get(key)
+        if flag is not None:
+            flag.set()
+        return flag is not None
+
+    def end(self, key: tuple[str, str], flag: threading.Event) -> None:
+        with self._lock:
+            if self._flags.get(key) is flag:
+                del self._flags[key]
+
+
+STOPS = StopFlags()
+
+
+def with_progress(method, inputs: int, outputs: int, action: str):
+    """A callback of `inputs` values that shows the optimisation's progress bar and ends at the
+    next step once its Stop is pressed, leaving its `outputs` as they were (a Stop is no error:
+    nothing for the log). Gradio injects the request and the progress tracker into positional
+    parameters only, so the callback's signature names them after the inputs."""
+    names = [p for p in inspect.signature(method).parameters if p != "on_step"][:inputs]
+
+    def run(*args):
+        *values, request, progress = args
+        key = (getattr(request, "session_hash", None) or "", action)
+        flag = STOPS.start(key)
+
+        def on_step(done: int, total: int) -> None:
+            if flag.is_set():
+                raise Stopped("stopped")
+            progress((done, total), desc="optimising the code")
+
+        try:
+            return method(*values, on_step=on_step)
+        except Stopped:
+            return tuple(gr.skip() for _ in range(outputs)) if outputs > 1 else gr.skip()
+        finally:
+            STOPS.end(key, flag)
+
+    P = inspect.Parameter
+    run.__signature__ = inspect.Signature(
+        [
+            *(P(n, P.POSITIONAL_OR_KEYWORD) for n in names),
+            P("request", P.POSITIONAL_OR_KEYWORD, annotation=gr.Request),
+            P("progress", P.POSITIONAL_OR_KEYWORD, default=gr.Progress()),
+        ]
+    )
+    run.__annotations__ = {"request": gr.Request}
+    run.__name__ = method.__name__
     return run
 
 
@@ -91,9 +154,14 @@ def run_and_stop(label: str) -> tuple[gr.Button, gr.Button]:
 
 
 def stoppable(button, stop, callback, inputs, outputs, api_name: str) -> None:
-    """An optimisation-backed button, its Stop button cancelling it."""
+    """An optimisation-backed button; its Stop ends the running optimisation at its next step
+    (StopFlags) and cancels the event."""
     event = button.click(callback, inputs, outputs, api_name=api_name)
-    stop.click(None, None, None, cancels=[event])
+
+    def halt(request: gr.Request) -> None:
+        STOPS.stop((request.session_hash or "", api_name))
+
+    stop.click(halt, None, None, cancels=[event], api_name=f"{api_name}_stop")
 
 
 def upload_source(payload) -> str | bytes | None:

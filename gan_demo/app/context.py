@@ -3,11 +3,15 @@ the example images, and the model lists."""
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import gradio as gr
+
 from gan_demo.domain import DIGITS, FACES
 from gan_demo.studio import Studio
+from gan_demo.training.jobs import Trainer
 
 from .adapters import friendly, stoppable, with_progress
 
@@ -17,10 +21,16 @@ class Context:
     studio: Studio
     face_examples: list[str] = field(default_factory=list)  # three faces the app drew itself
     digit_examples: list[str] = field(default_factory=list)  # one digit
+    # every tab's model list and what it lists, refreshed when a page opens or the app trains a model
+    model_lists: list[tuple[gr.Dropdown, Callable[[], list[str]]]] = field(default_factory=list)
+
+    trainer: Trainer | None = None  # the server's one training slot (the Train tab's)
 
     @classmethod
     def of(cls, studio: Studio) -> Context:
-        return cls(studio, studio.example_images(FACES, 3, 5), studio.example_images(DIGITS, 1, 3))
+        trainer = Trainer(studio.work_dir / "training")
+        atexit.register(trainer.close)  # a run never outlives the server
+        return cls(studio, studio.example_images(FACES, 3, 5), studio.example_images(DIGITS, 1, 3), trainer=trainer)
 
     def handle(self, fn: Callable) -> Callable:
         """A Studio call as a callback: clear errors shown to the user, images returned as files."""
@@ -33,7 +43,25 @@ class Context:
 
     def optimisation(self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str) -> None:
         """A Studio call that optimises, with its progress bar, behind a button and its Stop."""
-        stoppable(*buttons, self.handle(with_progress(fn)), inputs, outputs, api_name)
+        callback = with_progress(fn, len(inputs), len(outputs), api_name)
+        stoppable(*buttons, self.handle(callback), inputs, outputs, api_name)
+
+    def model_list(self, choices: Callable[[], list[str]], value: str | None, **kwargs) -> gr.Dropdown:
+        """A tab's model dropdown of `choices()`, kept up to date as models are added."""
+        dropdown = gr.Dropdown(choices(), value=value, label=kwargs.pop("label", "Model"), **kwargs)
+        self.model_lists.append((dropdown, choices))
+        return dropdown
+
+    def refreshed_lists(self) -> list:
+        """Updates giving every model list its current choices (the chosen model kept). The
+        components themselves take them too: Gradio checks each request's value against the
+        choices of the page it came from, which for a new page are these."""
+        updates = []
+        for dropdown, choices in self.model_lists:
+            names = choices()
+            dropdown.choices = [(n, n) for n in names]
+            updates.append(gr.update(choices=names))
+        return updates
 
     @property
     def generators(self) -> list[str]:

@@ -11,9 +11,10 @@ from gan_demo.studio import Studio
 
 from .adapters import MAX_FILE_SIZE
 from .context import Context
-from .tabs import attributes, colorization, generate, inpainting, lab, morph, story
+from .tabs import attributes, colorization, generate, inpainting, lab, morph, story, train
 
-TABS = (generate, morph, attributes, inpainting, colorization, story, lab)
+# train last: its run, once done, updates the model lists of the tabs before it
+TABS = (generate, morph, attributes, inpainting, colorization, story, lab, train)
 
 
 def build_app(studio: Studio) -> gr.Blocks:
@@ -29,6 +30,8 @@ def build_app(studio: Studio) -> gr.Blocks:
         for tab in TABS:
             with gr.Tab(tab.TITLE):
                 tab.build(ctx)
+        # a page opened after the app trained a model lists it too
+        demo.load(ctx.refreshed_lists, None, [d for d, _ in ctx.model_lists], api_name=False, show_progress="hidden")
     return demo
 
 

@@ -116,6 +116,7 @@ class Trainer:
         self.wall_time = 0.0
         self.last_losses: dict[str, float] = {}
         self.stem = Path(cfg.out) / cfg.name
+        self.losses_log_failed = False
         fixed = torch.Generator().manual_seed(cfg.seed)
         self.fixed_z = torch.randn(64, cfg.arch.z_dim, generator=fixed).to(device)
         shown = held if len(held) else train  # photos a refit's grid reconstructs: unseen ones when held out
@@ -339,6 +340,22 @@ class Trainer:
         save_image(images.add(1).div(2).clamp(0, 1), png, format="png", nrow=8)
         atomic_write(path, png.getvalue())  # a kill mid-write never leaves a half PNG
 
+    def log_losses(self, images_per_step: int, seconds: float) -> None:
+        """One JSON line per loss read-out in OUT/NAME.losses.jsonl (appended across --resume), for
+        charts drawn while the run goes (the app's Train tab) without TensorBoard."""
+        if not self.ctx.is_main:
+            return
+        row = {"step": self.step, "images": self.step * images_per_step, "seconds": round(seconds, 2)}
+        line = json.dumps({**row, **{k: round(v, 5) for k, v in self.last_losses.items()}})
+        try:
+            self.stem.parent.mkdir(parents=True, exist_ok=True)
+            with self.stem.with_name(f"{self.cfg.name}.losses.jsonl").open("a") as f:
+                f.write(line + "\n")
+        except OSError as err:  # a chart's data: never worth stopping the run for (a full disk stops it at its save)
+            if not self.losses_log_failed:
+                log.warning("could not write the losses log (%s); training goes on", err)
+            self.losses_log_failed = True
+
     # -- the loop --------------------------------------------------------------------------------------
     def check(self, sums: dict[str, torch.Tensor], count: int) -> dict[str, float]:
         """Bring the running loss sums to the host (the only sync), and stop on NaN/inf."""
@@ -402,6 +419,7 @@ class Trainer:
                     self.last_losses = self.check(self._reduce(sums), count)
                     sums, count = {}, 0
                     bar.set_postfix({k: f"{v:.3f}" for k, v in self.last_losses.items()})
+                    self.log_losses(images_per_step, time.perf_counter() - started)
                     if writer is not None:
                         for k, v in self.last_losses.items():
                             writer.add_scalar(k, v, self.step * images_per_step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,8 @@ def test_attributes_tab(page, shots):
     panel.get_by_role("button", name="Apply").click()
     wait_for_images(panel, 2)
     panel.get_by_role("button", name="Compute A − B + C").click()
-    wait_for_images(panel, 2 + 3 + 8, timeout=90_000)
+    wait_for_images(panel, 2 + 2, timeout=90_000)  # the exemplar rows and the 3x3 grid
+    assert "implies: -Male, Eyeglasses" in panel.inner_text()
     page.screenshot(path=shots / "attributes.png", full_page=True)
 
 
@@ -141,8 +143,9 @@ def test_attributes_tab_follows_the_model_from_faces_to_digits(page, shots):
     assert shown("Smiling") and not shown("thickness")
 
 
-def test_inpainting_tab_with_a_painted_stroke(page, shots):
-    panel = open_tab(page, "Inpainting")
+def paint_on_the_example(panel) -> None:
+    """The tab's first example on the canvas, then a wavy stroke across its middle."""
+    page = panel.page
     use_example(panel)
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
@@ -154,6 +157,11 @@ def test_inpainting_tab_with_a_painted_stroke(page, shots):
     for i in range(13):
         page.mouse.move(cx - 60 + 10 * i, cy + 5 * (i % 3), steps=2)
     page.mouse.up()
+
+
+def test_inpainting_tab_with_a_painted_stroke(page, shots):
+    panel = open_tab(page, "Inpainting")
+    paint_on_the_example(panel)
     panel.get_by_role("button", name="Fill").click()
     wait_for_images(panel, 2, timeout=90_000)
     page.screenshot(path=shots / "inpainting.png", full_page=True)
@@ -248,3 +256,81 @@ def test_gan_lab_plays_pauses_steps_and_switches_objective(page, shots):
     panel.get_by_label("Data").click()
     page.get_by_role("option", name="Points you click").click()
     page.wait_for_function("() => document.body.innerText.includes('points you placed: 1')", timeout=30_000)
+
+
+def test_train_tab_trains_on_a_zip_and_lists_the_model(page, shots, tmp_path):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng, archive = np.random.default_rng(0), tmp_path / "mine.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for i in range(24):
+            out = io.BytesIO()
+            Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(out, "PNG")
+            zf.writestr(f"{i}.png", out.getvalue())
+    panel = open_tab(page, "Train")
+    panel.get_by_label("My images (a zip)").check()
+    panel.locator("input[type=file]").set_input_files(str(archive))
+    panel.get_by_text("Network and batch").click()
+    panel.get_by_label("32").check()
+    for label, value in (("Minutes of training", "0.05"), ("number input for Network width", "8")):
+        box = panel.get_by_label(label)
+        box.fill(value)
+        box.press("Enter")
+    page.wait_for_timeout(500)
+    panel.get_by_role("button", name="Start training").click()
+    panel.get_by_text("is in every tab's model list").wait_for(timeout=120_000)
+    wait_for_images(panel, 2)  # the latest grid and the history
+    name = panel.locator("strong").filter(has_text="trained-dcgan-mine-").first.inner_text()
+    page.screenshot(path=shots / "train-zip.png", full_page=True)
+    generate = open_tab(page, "Generate")
+    generate.get_by_label("Model").first.click()
+    page.get_by_role("option", name=name).wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
+
+
+def test_stop_frees_the_server_for_the_next_photo_action(browser, app_url, tmp_path):
+    """Stop on a 300-step, 8-candidate fill ends it at its next step, so a colorize right after
+    takes its usual time (the fill left running would hold the optimisation lock for ~30 s)."""
+    import numpy as np
+    from PIL import Image
+
+    page = open_app(browser, app_url)
+    colour = open_tab(page, "Colorization")
+    rng = np.random.default_rng(0)
+
+    def colorize_s() -> float:
+        """Seconds from Colorize to its three images, for a photo of its own (new answers, new files)."""
+        path = tmp_path / f"photo-{rng.integers(1 << 30)}.png"
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path)
+        colour.locator("input[type=file]").first.set_input_files(str(path))
+        page.wait_for_timeout(1500)
+        before = page.evaluate("() => [...document.querySelectorAll('img')].map(e => e.src).join()")
+        started = time.perf_counter()
+        colour.get_by_role("button", name="Colorize").click()
+        page.wait_for_function(
+            "old => { const els = [...document.querySelectorAll(\"img[src*='image-00']\")]"
+            ".filter(e => e.offsetParent !== null && !old.includes(e.src));"
+            " return els.length >= 3 && els.every(e => e.complete && e.naturalWidth > 0); }",
+            arg=before,
+            timeout=120_000,
+        )
+        return time.perf_counter() - started
+
+    usual = colorize_s()  # the model is warm: the colorization test ran before
+    fill = open_tab(page, "Inpainting")
+    paint_on_the_example(fill)
+    for label, value in (("number input for Steps", "300"), ("number input for Candidates", "8")):
+        field = fill.get_by_label(label)
+        field.fill(value)
+        field.press("Enter")
+    fill.get_by_role("button", name="Fill").click()
+    page.wait_for_timeout(3000)  # well into its ~30 s
+    fill.get_by_role("button", name="Stop").click()
+    colour = open_tab(page, "Colorization")
+    after = colorize_s()
+    assert after < usual + 5.0, (usual, after)  # the fill, left running, would hold the lock 15+ s more
+    page.close()

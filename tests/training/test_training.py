@@ -189,7 +189,14 @@ def test_torchrun_two_processes_gloo(faces, tmp_path):
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     files = sorted(p.name for p in out.iterdir() if p.is_file())
-    assert files == ["aegan-faces.json", "aegan-faces.safetensors", "aegan-faces.state.safetensors"]
+    assert files == [
+        "aegan-faces.json",
+        "aegan-faces.losses.jsonl",
+        "aegan-faces.safetensors",
+        "aegan-faces.state.safetensors",
+    ]
+    logged = [json.loads(line)["step"] for line in (out / "aegan-faces.losses.jsonl").read_text().splitlines()]
+    assert logged == sorted(set(logged)) and logged[-1] == 4  # once per read-out, by rank 0 alone
     meta = json.loads((out / "aegan-faces.json").read_text())
     assert meta["hardware"]["processes"] == 2 and meta["training"]["images_seen"] == 64
     assert meta["training"]["steps"] == 4  # 64 images / (8 per process x 2 processes)

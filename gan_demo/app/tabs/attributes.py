@@ -27,7 +27,7 @@ def build(ctx: Context) -> None:
     shown = studio.attribute_controls(default)
     slider_names = studio.slider_names()  # one slider per attribute any model has; each model shows its own
     with gr.Row():
-        model = gr.Dropdown(editable, value=default, label="Model")
+        model = ctx.model_list(studio.editable, default)
         seed = gr.Number(3, precision=0, minimum=0, label="Seed")
         photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
         with gr.Column(min_width=220):

@@ -12,7 +12,7 @@ TITLE = "Colorization"
 
 def build(ctx: Context) -> None:
     with gr.Row():
-        model = gr.Dropdown(ctx.faces, value=ctx.face_default, label="Model")
+        model = ctx.model_list(lambda: ctx.faces, ctx.face_default)
         photo = photo_upload(label="Photo (colour photos are turned gray first)", height=256)
     if ctx.face_examples:
         gr.Examples([[ctx.face_examples[0]]], [photo])

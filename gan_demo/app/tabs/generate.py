@@ -12,7 +12,7 @@ TITLE = "Generate"
 
 def build(ctx: Context) -> None:
     with gr.Row():
-        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
         seed = gr.Number(0, precision=0, minimum=0, label="Seed")
         truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
         n = gr.Slider(*limits.SAMPLES, 8, step=1, label="Images")

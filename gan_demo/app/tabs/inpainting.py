@@ -14,7 +14,7 @@ TITLE = "Inpainting"
 def build(ctx: Context) -> None:
     studio = ctx.studio
     with gr.Row():
-        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
         steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
         candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
     editor = mask_editor(

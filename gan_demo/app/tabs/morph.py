@@ -14,7 +14,7 @@ TITLE = "Interpolate / morph"
 def build(ctx: Context) -> None:
     studio = ctx.studio
     with gr.Row():
-        model = gr.Dropdown(ctx.generators, value=ctx.face_default, label="Model")
+        model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
         seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
         seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
