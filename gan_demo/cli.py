@@ -135,7 +135,7 @@ def exemplar_pool(model: Pretrained, guide: Pretrained, checkpoint: str) -> Exem
     path = exemplars_path(checkpoint)
     if path.exists():
         pool = ExemplarPool.load(path)
-        if pool.fits(model, guide) and pool.classifier == guide.name:
+        if pool.fits(model, guide):
             return pool
     print(f"sampling {POOL} codes for the exemplar sets (python -m gan_demo exemplars saves them)", file=sys.stderr)
     return build_pool(model, guide)

@@ -84,6 +84,8 @@ class Job:
         self.log_path = folder / "train.log"
         self.cancelled = False
         self.started = time.monotonic()
+        self._rows: list[dict] = []  # the losses log read so far, and its bytes
+        self._read = 0
         argv = [python, "-m", "gan_demo.training", *self.arguments()]
         # the package's own folder first, so a checkout that was never pip-installed runs it too
         env = {
@@ -152,16 +154,17 @@ class Job:
         )
 
     def losses(self) -> list[dict]:
+        """The losses log's rows so far, reading only what was appended since the last call."""
         path = self.out / f"{self.name}.losses.jsonl"
         if not path.exists():
-            return []
-        rows = []
-        for line in path.read_text().splitlines():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:  # a line being written
-                break
-        return rows
+            return list(self._rows)
+        with path.open("rb") as f:
+            f.seek(self._read)
+            appended = f.read()
+        complete = appended[: appended.rfind(b"\n") + 1]  # a line being written waits for the next call
+        self._read += len(complete)
+        self._rows += [json.loads(line) for line in complete.splitlines() if line.strip()]
+        return list(self._rows)
 
     def failure(self) -> str:
         """train.py's own error line, without the server's folders."""

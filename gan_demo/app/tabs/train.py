@@ -14,6 +14,7 @@ from gan_demo.training.jobs import BATCH, KINDS, MINUTES, Busy, Request, Snapsho
 
 TITLE = "Train"
 POLL_S = 1.0
+CHART_POINTS = 400  # per loss, at most: a GPU run logs thousands of rows
 SHARED_HOLDOUT = 500  # the shipped models' held-out faces and digits stay unseen here too
 UPLOAD = "My images (a zip)"
 LABELS = {"faces": "Faces (CelebA, 9,000 at 64x64)", "digits": "Digits (MNIST, 10,000)"}
@@ -142,9 +143,10 @@ def shown(snap: Snapshot, headline: str) -> tuple:
     line = f"{headline}\n\n{snap.elapsed_s:.0f} s"
     if last is not None:
         line += f", step {last['step']:,}, {last['images']:,} images"
+    every = max(1, len(snap.losses) // CHART_POINTS)  # a long run's chart thinned, its last row kept
     rows = [
         {"step": row["step"], "loss": value, "series": key}
-        for row in snap.losses
+        for row in [*snap.losses[::every][:-1], *snap.losses[-1:]]
         for key, value in row.items()
         if key.startswith("loss")
     ]
