@@ -1,8 +1,9 @@
 """`python -m gan_demo <command>`: the latent toolkit from scripts and smoke tests.
 
-Commands: sample, interpolate, edit, project, inpaint, colorize, directions, exemplars, evaluate.
-Every command takes --checkpoint (a path without extension, or either file) and --device,
-and prints what it wrote.
+Commands: sample, interpolate, edit, project, inpaint, colorize, directions, exemplars, evaluate,
+predict (video frames); every one takes --checkpoint (a path without extension, or either file)
+and --device, and prints what it wrote. moving-mnist writes a set of test clips, video-digits the
+digits the app's clips are made of.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from gan_demo.data.datasets import IMAGE_SUFFIXES
+from gan_demo.data import moving_mnist
+from gan_demo.data.datasets import IMAGE_SUFFIXES, load_images
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
@@ -36,6 +39,7 @@ from gan_demo.runtime import resolve_device
 MAX_SEEDS = 10_000  # --seeds of one command
 DEFAULT_BATCH = 16  # photos of a folder in one optimisation: several times the speed of one by one on a CPU
 MAX_BATCH = 256
+PREDICT_CHUNK = 100  # clips read, converted and predicted at a time: a 100,000-clip file never sits in memory as floats
 
 
 def safe_output(out_dir: Path, relative: Path, suffix: str) -> Path:
@@ -273,6 +277,65 @@ def cmd_evaluate(model: Pretrained, args) -> None:
     print(json.dumps(report, indent=2))
 
 
+def cmd_predict(model: Pretrained, args) -> None:
+    """The --frames frames that follow the first ten of every clip in --clips (the protocol's input),
+    read and predicted a chunk of clips at a time."""
+    if not model.spec.can("predict"):
+        raise CheckpointError(
+            f"{args.checkpoint}: a {model.kind} does not predict frames; 'predict' needs a video model"
+        )
+    frames = bounded_int(args.frames, "--frames", 1, moving_mnist.MAX_CLIP_FRAMES)
+    out = Path(args.out)
+    if out.suffix != ".npy":
+        raise ValueError(f"--out {out}: the predictions are written as a .npy file")
+    clips = moving_mnist.open_clips(args.clips, moving_mnist.INPUT_FRAMES, args.frames_first)
+    predicted = np.empty((len(clips), frames, moving_mnist.FRAME, moving_mnist.FRAME), np.uint8)
+    with tqdm(total=len(clips), unit="clip", disable=len(clips) < 200, desc="predict") as bar:
+        for start in range(0, len(clips), PREDICT_CHUNK):
+            part = moving_mnist.as_frames(clips[start : start + PREDICT_CHUNK], Path(args.clips).name)
+            predicted[start : start + len(part)] = moving_mnist.to_uint8(model.predict(part, frames))
+            bar.update(len(part))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, predicted)
+    print(f"wrote {out}: {len(clips)} clips of {frames} predicted frames, uint8 (N, {frames}, 64, 64)")
+
+
+def held_out_digits(args) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """--digits' digits 8,000 on (every one with --digits-from all) and their labels."""
+    data = load_images(args.digits)
+    if data.channels != 1:
+        raise ValueError(f"--digits {args.digits}: expected gray digit images, found {data.channels} channels")
+    labels = None if data.labels is None else data.labels.argmax(1)
+    return moving_mnist.held_out_digits(moving_mnist.as_digits(data.images), labels, args.digits_from == "all")
+
+
+def cmd_moving_mnist(args) -> None:
+    """A Moving-MNIST-like test set from --digits, as uint8 (N, T, 64, 64)."""
+    n = bounded_int(args.n, "--n", 1, moving_mnist.MAX_CLIPS_IN_FILE)
+    frames = bounded_int(args.frames, "--frames", 1, moving_mnist.MAX_CLIP_FRAMES)
+    digits, _ = held_out_digits(args)
+    clips = moving_mnist.make_clips(digits, None, n, torch.Generator().manual_seed(args.seed), frames)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.save(out, moving_mnist.to_uint8(clips.frames))
+    print(f"wrote {out}: {n} clips of {frames} frames, uint8 (N, {frames}, 64, 64)")
+
+
+def cmd_video_digits(args) -> None:
+    """The held-out digits the app's video clips are made of, beside a video checkpoint."""
+    from gan_demo.clip_studio import digits_path, save_digits
+
+    digits, labels = held_out_digits(args)
+    if labels is None:
+        raise ValueError(f"--digits {args.digits}: expected labelled digits (an MNIST IDX folder)")
+    digits, labels = digits[: bounded_int(args.n, "--n", 1, moving_mnist.MAX_CLIPS_IN_FILE)], labels[: args.n]
+    source = (
+        "MNIST test set, digits 8,000 on (held out)" if args.digits_from == "held-out" else "every digit of --digits"
+    )
+    path = save_digits(digits_path(args.checkpoint), digits, labels, source)
+    print(f"wrote {path}: {len(digits)} digits ({source})")
+
+
 def equation_values(argv: list[str]) -> list[str]:
     """The three sets after --equation as values even when one starts with '-' ('-Male'), which
     argparse would read as an option: a leading space makes it a value (parse_filters strips it)."""
@@ -395,6 +458,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--classifier",
         help="reads the samples (default: the classifier of the model's images beside it, else in checkpoints/)",
     )
+    c = command("predict", "video: the frames that follow each clip of a .npy file", out=False)
+    c.add_argument(
+        "--clips",
+        required=True,
+        help="uint8 (N, T >= 10, 64, 64) .npy, or the standard (20, N, 64, 64): the first 10 frames are the input",
+    )
+    c.add_argument("--out", required=True, help="the predictions, a .npy file: uint8 (N, FRAMES, 64, 64)")
+    c.add_argument(
+        "--frames", type=int, default=moving_mnist.PREDICTED_FRAMES, help="frames to predict (past 10: continued)"
+    )
+    c.add_argument(
+        "--frames-first",
+        action=argparse.BooleanOptionalAction,
+        help="the file is (T, N, 64, 64), as mnist_test_seq.npy (default: only a file of exactly its shape, (20, 10000, 64, 64))",
+    )
+    digits_from = {
+        "choices": ("held-out", "all"),
+        "default": "held-out",
+        "help": "held-out: digits 8,000 on, which no video model trains on (train.py refuses); all: every digit",
+    }
+    c = sub.add_parser("moving-mnist", help="write Moving-MNIST-like test clips made from digit images")
+    c.add_argument("--digits", required=True, help="MNIST IDX folder (or any folder of digit images)")
+    c.add_argument("--n", type=int, default=1000)
+    c.add_argument("--frames", type=int, default=moving_mnist.INPUT_FRAMES + moving_mnist.PREDICTED_FRAMES)
+    c.add_argument("--seed", type=int, default=moving_mnist.HELD_OUT_SEED)
+    c.add_argument("--digits-from", **digits_from)
+    c.add_argument("--out", required=True, help="a .npy file")
+    c = sub.add_parser("video-digits", help="store the held-out digits the app's video clips are made of")
+    c.add_argument("--digits", required=True, help="MNIST IDX folder")
+    c.add_argument("--checkpoint", required=True, help="the video checkpoint: writes CHECKPOINT.digits.safetensors")
+    c.add_argument("--n", type=int, default=1000, help="the first N of them (all when fewer)")
+    c.add_argument("--digits-from", **digits_from)
     c = command("evaluate", "metrics as JSON", out=False)
     c.add_argument("--data", required=True)
     c.add_argument("--holdout", type=int, default=500)
@@ -424,14 +519,21 @@ COMMANDS = {
     "directions": cmd_directions,
     "exemplars": cmd_exemplars,
     "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
 }
+
+
+DATA_COMMANDS = {"moving-mnist": cmd_moving_mnist, "video-digits": cmd_video_digits}  # no model to load
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.command in DATA_COMMANDS:
+            DATA_COMMANDS[args.command](args)
+            return 0
         model = load_pretrained(args.checkpoint, resolve_device(args.device))
-        if model.G is None and args.command != "evaluate":
+        if model.G is None and args.command not in ("evaluate", "predict"):
             raise CheckpointError(f"{args.checkpoint}: a {model.kind} has no generator; '{args.command}' needs one")
         COMMANDS[args.command](model, args)
     except (CheckpointError, ImageInputError, ValueError, KeyError, RuntimeError, OSError) as err:

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
+from gan_demo.clip_studio import digits_path, load_digits
 from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
 from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.attributes import directions_from_classifier
@@ -54,6 +55,9 @@ class Studio:
     models: dict[str, Pretrained] = field(default_factory=dict)
     directions: dict[str, Directions] = field(default_factory=dict)
     pools: dict[str, ExemplarPool] = field(default_factory=dict)  # the equation builder's, by model
+    clip_digits: dict[str, tuple[torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict
+    )  # a video model's, and labels
     skipped: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
@@ -87,6 +91,11 @@ class Studio:
                     studio.pools[stem.name] = ExemplarPool.load(exemplars_path(stem))
                 except Exception as err:  # as above
                     studio.skipped[stem.name + ".exemplars"] = str(err)
+            if digits_path(stem).exists():
+                try:
+                    studio.clip_digits[stem.name] = load_digits(digits_path(stem))
+                except Exception as err:  # as above
+                    studio.skipped[stem.name + ".digits"] = str(err)
         if not any(m.G is not None for m in studio.models.values()):
             raise CheckpointError(
                 f"{folder}: no usable generator checkpoint found (skipped: {studio.skipped or 'none'})"

@@ -92,6 +92,40 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def tiny_video_models(tiny_models) -> dict[str, Path]:
+    """A tiny pixel-loss video predictor, its GAN fine-tuning and the digits the app's clips use,
+    beside the tiny image models (so the app serves them too)."""
+    import train
+    from gan_demo.cli import main as cli
+
+    root = tiny_models["aegan"].parent
+    digits = write_mnist_folder(root / "digits")
+    tiny = [*TINY_ARCH, "--batch-size", "4", "--max-images", "8", "--data", str(digits), "--out", str(root)]
+    assert train.main(["--model", "video", *tiny]) == 0
+    assert (
+        train.main(
+            ["--model", "video-gan", "--generator", str(root / "video-digits"), "--name", "video-digits-gan", *tiny]
+        )
+        == 0
+    )
+    assert (
+        cli(
+            [
+                "video-digits",
+                "--digits",
+                str(digits),
+                "--checkpoint",
+                str(root / "video-digits"),
+                "--digits-from",
+                "all",
+            ]
+        )
+        == 0
+    )
+    return {"digits": digits, "video": root / "video-digits", "video-gan": root / "video-digits-gan"}
+
+
+@pytest.fixture(scope="session")
 def tiny_directions(tiny_models) -> Path:
     """Attribute directions beside the tiny AE+GAN, from its encoded photos."""
     from gan_demo.latent.attributes import directions_from_photos
@@ -105,7 +139,7 @@ def tiny_directions(tiny_models) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tiny_models, tiny_directions):
+def app_url(tiny_models, tiny_directions, tiny_video_models):
     """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
     pytest.importorskip("gradio")
     from bench.app_load import free_port

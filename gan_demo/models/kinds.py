@@ -16,6 +16,7 @@ from typing import Any
 from torch import nn
 
 from .nets import ArchConfig, Classifier, Encoder, Generator
+from .video import FramePredictor
 
 MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
 # sample: codes -> images; encode: images -> codes; classify: images -> labels; translate: an
@@ -112,7 +113,11 @@ def classifier(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
     return Classifier(arch, len(labels))
 
 
-OBJECTIVES = "gan_demo.training.objectives"
+def predictor(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return FramePredictor(arch)
+
+
+OBJECTIVES, PREDICTION = "gan_demo.training.objectives", "gan_demo.training.prediction"
 GAN_IMAGES, CODES_AND_IMAGES = frozenset({"sample"}), frozenset({"sample", "encode"})
 # the course's AE -> VAE -> GAN -> AE+GAN comparison, one caption a kind, in its order
 STORIES = {
@@ -137,6 +142,17 @@ for row in (
         "encoder", AUTOENCODER, f"{OBJECTIVES}:EncoderRefit", CODES_AND_IMAGES,
         defaults={"beta1": 0.9, "ema": 0.0, "prior_weight": 1.0}, saves_as="aegan", needs_source=True,
         frozen_generator=True,
+    ),
+    # Video frame prediction on Moving-MNIST clips made from digit images (gan_demo.data.moving_mnist);
+    # arch.size is the digits' size, arch.width the predictor's. Rates: SimVP's 1e-3 for the pixel
+    # losses; the GAN fine-tunes a trained predictor, at DCGAN's rates and beta1.
+    ModelKind(
+        "video", {"P": predictor}, f"{PREDICTION}:FramePrediction", frozenset({"predict"}),
+        defaults={"lr": 1e-3, "beta1": 0.9},
+    ),
+    ModelKind(
+        "video-gan", {"P": predictor}, f"{PREDICTION}:FramePredictionGAN", frozenset({"predict"}),
+        saves_as="video", adversarial=True, needs_source=True,
     ),
 ):  # fmt: skip
     register(replace(row, story=STORIES.get(row.name, "")))

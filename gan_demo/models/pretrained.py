@@ -21,7 +21,7 @@ from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, spl
 from .kinds import ModelKind
 from .nets import ArchConfig
 
-SIDE_FILES = (".state.safetensors", ".directions.safetensors", ".exemplars.safetensors")
+SIDE_FILES = (".state.safetensors", ".directions.safetensors", ".exemplars.safetensors", ".digits.safetensors")
 
 
 def shipped_folder() -> Path:
@@ -36,7 +36,7 @@ def shipped_folder() -> Path:
 @dataclass
 class Pretrained:
     """A trained model in eval mode: its networks by their key prefix, G (generator/decoder),
-    E (encoder) and C (classifier), as its kind has them."""
+    E (encoder), C (classifier) and P (frame predictor), as its kind has them."""
 
     name: str
     kind: str
@@ -60,6 +60,10 @@ class Pretrained:
     @property
     def C(self) -> nn.Module | None:
         return self.parts.get("C")
+
+    @property
+    def P(self) -> nn.Module | None:
+        return self.parts.get("P")
 
     @property
     def spec(self) -> ModelKind:
@@ -103,6 +107,12 @@ class Pretrained:
         """images in [-1, 1] -> codes (the VAE's posterior mean)."""
         out = self.E(x.to(self.device, torch.float32)).float()
         return out[:, : self.arch.z_dim]
+
+    @torch.no_grad()
+    def predict(self, frames: torch.Tensor, count: int) -> torch.Tensor:
+        """clips (N, T >= 10, 64, 64) in [0, 1] -> the `count` frames after them (N, count, 64, 64)
+        in [0, 1], predicted ten at a time from the ten before (gan_demo.models.video)."""
+        return self.P.continue_clip(frames.to(self.device, torch.float32), count).float()
 
     @torch.no_grad()
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:

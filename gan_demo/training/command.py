@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from gan_demo.data.datasets import DataError, conform, load_images
+from gan_demo.data.moving_mnist import HELD_OUT_FROM
 from gan_demo.domain import domain_of
 from gan_demo.models import kinds
 from gan_demo.models.checkpoints import CheckpointError, checkpoint_paths, remove_stale_temps, state_path
@@ -54,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--generator",
         help="--model encoder: the aegan checkpoint whose encoder to refit, or a dcgan one to give an encoder "
-        "(its generator stays; the result is an aegan checkpoint)",
+        "(its generator stays; the result is an aegan checkpoint); --model video-gan: the video checkpoint to fine-tune",
     )
     p.add_argument("--name", help="checkpoint name (default: KIND-DATAFOLDER)")
     length = p.add_mutually_exclusive_group()
@@ -97,6 +98,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"AE+GAN prior-matching weight; encoder refit: MMD weight (default {H.prior_weight}{per_kind('prior_weight')})",
     )
     p.add_argument("--kl-weight", type=float, help=f"VAE KL weight, beta (default {H.kl_weight})")
+    p.add_argument(
+        "--gdl-weight",
+        type=float,
+        help=f"video: gradient difference loss weight against the MSE (default {H.gdl_weight})",
+    )
+    p.add_argument(
+        "--adv-weight",
+        type=float,
+        help=f"video-gan: adversarial weight against the pixel losses (default {H.adv_weight})",
+    )
     p.add_argument(
         "--holdout", type=int, default=RunConfig.holdout, help="keep the last N images out of training (for evaluation)"
     )
@@ -141,7 +152,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def refit_source(args: argparse.Namespace) -> Pretrained | None:
-    """A kind that refits a trained checkpoint (--model encoder): load the --generator checkpoint
+    """A kind that starts from a trained checkpoint (--model encoder, video-gan): load the --generator checkpoint
     and take its architecture and weight storage type into args; None for every other kind."""
     if not kinds.get(args.model).needs_source:
         if args.generator:
@@ -150,9 +161,11 @@ def refit_source(args: argparse.Namespace) -> Pretrained | None:
             )
         return None
     if not args.generator:
-        raise ValueError(f"--model {args.model} fits an encoder to a trained generator: pass --generator CHECKPOINT")
+        raise ValueError(f"--model {args.model} starts from a trained checkpoint: pass --generator CHECKPOINT")
     if args.batch_size < 2:
-        raise ValueError(f"--model {args.model} needs --batch-size 2 or more (its MMD compares codes within a batch)")
+        raise ValueError(
+            f"--model {args.model} needs --batch-size 2 or more (its loss compares the samples of a batch)"
+        )
     source = load_pretrained(args.generator)
     args.size, args.channels, args.width = source.arch.size, source.arch.channels, source.arch.width
     args.z_dim, args.enc_width = source.arch.z_dim, source.arch.enc_width
@@ -160,7 +173,7 @@ def refit_source(args: argparse.Namespace) -> Pretrained | None:
     held_before = (source.meta.get("data") or {}).get("holdout_images")
     if held_before is not None and held_before != args.holdout:
         logging.warning(
-            "%s held out %s images, this refit --holdout %d: it may train on images stage 1 never saw",
+            "%s held out %s images, this run --holdout %d: it may train on images the first stage held out",
             args.generator,
             held_before,
             args.holdout,
@@ -168,6 +181,19 @@ def refit_source(args: argparse.Namespace) -> Pretrained | None:
     # keep the generator's stored bytes
     args.weights_dtype = args.weights_dtype or STORAGE_DTYPES.get(source.stored_dtype, RunConfig.weights_dtype)
     return source
+
+
+def check_video_holdout(args: argparse.Namespace, data) -> None:
+    """A video kind trains on digits 0-7,999 only: the app's, the benchmark's and `moving-mnist`'s
+    held-out clips are made of the digits from 8,000 on."""
+    if not kinds.get(args.model).can("predict"):
+        return
+    trained = len(data) - args.holdout
+    if len(data) > HELD_OUT_FROM and trained > HELD_OUT_FROM:
+        raise ValueError(
+            f"--model {args.model} trains on digits 0-{HELD_OUT_FROM - 1:,} only (the held-out clips use the rest): "
+            f"pass --holdout {len(data) - HELD_OUT_FROM} or more"
+        )
 
 
 def checkpoint_name(args: argparse.Namespace, source: Pretrained | None) -> str:
@@ -246,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(
                 f"--out {args.out} would overwrite the --generator checkpoint: choose another --out or --name"
             )
+        check_video_holdout(args, data)
         cfg = run_config(args, data, name, command)
         trainer = Trainer(cfg, data, device, ctx, source=source)
         stem = Path(args.out) / name

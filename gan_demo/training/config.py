@@ -29,6 +29,8 @@ class Hyper:
     rec_weight: float = 10.0  # AE+GAN: L1 reconstruction weight
     prior_weight: float = 1.0  # AE+GAN: adversarial prior-matching weight; encoder refit: MMD weight
     kl_weight: float = 1.0  # VAE: beta
+    adv_weight: float = 0.05  # video GAN: the adversarial loss's weight against the pixel losses (Mathieu et al.'s)
+    gdl_weight: float = 0.1  # video: the gradient difference loss's weight against the squared error
 
     @classmethod
     def for_kind(cls, kind: ModelKind, **given: Any) -> Hyper:

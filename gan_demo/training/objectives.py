@@ -1,7 +1,8 @@
 """One training objective per model kind: its networks, optimizers and one update step.
 
-The inference networks (G, E, C) are built by the kind's row in gan_demo.models.kinds, as the
-loader builds them; the discriminators exist only here.
+The inference networks (G, E, C; a video predictor's P) are built by the kind's row in
+gan_demo.models.kinds, as the loader builds them; the discriminators exist only here (and in
+gan_demo.training.prediction, the video kinds').
 
 Each `step(x, labels, gen)` takes a batch (NCHW float in [-1, 1], channels_last) and returns
 the losses as detached device tensors, so the loop never waits on the device between logs.
@@ -84,6 +85,7 @@ class Objective:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.scalers: dict[str, torch.amp.GradScaler] = {}
         self.ema: GeneratorEMA | None = None
+        self.averaged = "G"  # the network the EMA averages (a predictor's is "P")
         self.distributed = distributed
         self.compiled_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
         self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
@@ -105,6 +107,7 @@ class Objective:
         self.scalers[name] = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
 
     def add_ema(self, name: str) -> None:
+        self.averaged = name
         if self.hyper.ema > 0:
             self.ema = GeneratorEMA(self.raw[name], self.hyper.ema)
 
@@ -163,9 +166,9 @@ class Objective:
         if self.ema is None:
             return
         if self.recording:  # the host-side halves run around each replay (before_replay, after_replay)
-            self.ema.average(self.raw["G"])
+            self.ema.average(self.raw[self.averaged])
         else:
-            self.ema.update(self.raw["G"])
+            self.ema.update(self.raw[self.averaged])
 
     def before_replay(self) -> None:
         """The host-side part of a recorded step that comes before it: the EMA's share."""
@@ -185,7 +188,7 @@ class Objective:
         """The networks that go into the inference checkpoint (the EMA generator when enabled)."""
         mods = {k: v for k, v in self.raw.items() if k in self.spec.parts}
         if self.ema is not None:
-            mods["G"] = self.ema.module
+            mods[self.averaged] = self.ema.module
         return mods
 
     def state_modules(self) -> dict[str, nn.Module]:

@@ -94,3 +94,20 @@ def test_story(client, photo):
     assert any("dcgan-faces" in c for c in captions) and any("aegan-faces" in c for c in captions)
     aegan_row = next(i for i in range(0, 12, 3) if "aegan-faces" in out[i])
     assert out[aegan_row + 2] is not None  # the AE+GAN reconstructs the photo
+
+
+def test_video_prediction_by_seed_and_by_placed_digits(client):
+    animation, mse, ssim, identity, gif, mp4 = client.predict(
+        "held-out clip", 4, 3, 7, 30, -150, 10, api_name="/predict_clip"
+    )
+    with Image.open(animation) as im:  # truth, copy-last, pixel loss and GAN side by side, 10 in + 10 out
+        assert im.n_frames == 20 and im.size == (4 * 128 + 3 * 4, 168)
+    methods = {row[2] for row in mse["data"]}
+    assert methods == {"copy last frame", "pixel loss (video-digits)", "GAN (video-digits-gan)"}
+    assert len(mse["data"]) == 30 and all(-1 <= row[1] <= 1 for row in ssim["data"])
+    assert Path(mp4).stat().st_size > 1000 and Path(gif).suffix == ".gif"
+    longer, *_ = client.predict("two digits I place", 1, 0, 9, 0, 90, 30, api_name="/predict_clip")
+    with Image.open(longer) as im:
+        assert im.n_frames == 40
+    with pytest.raises(AppError, match="greater than maximum value 90"):
+        client.predict("held-out clip", 0, 3, 7, 0, 0, 500, api_name="/predict_clip")

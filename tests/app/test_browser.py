@@ -258,6 +258,31 @@ def test_gan_lab_plays_pauses_steps_and_switches_objective(page, shots):
     page.wait_for_function("() => document.body.innerText.includes('points you placed: 1')", timeout=30_000)
 
 
+def shown_gif_frames(panel) -> int:
+    """Frames of the animated GIF the panel shows, as the browser fetched it."""
+    import io
+
+    from PIL import Image
+
+    src = panel.locator("img[src*='.gif']").first.get_attribute("src")
+    with Image.open(io.BytesIO(panel.page.request.get(src).body())) as im:
+        return im.n_frames
+
+
+def test_video_tab_plays_the_predictions_and_continues_them(page, shots):
+    panel = open_tab(page, "Video prediction")
+    panel.get_by_role("button", name="Predict", exact=True).click()
+    wait_for_images(panel, 1)
+    assert shown_gif_frames(panel) == 20  # 10 input frames, then 10 predicted, every method side by side
+    panel.get_by_role("button", name="Continue 20 more frames").click()
+    deadline = time.time() + 30
+    while shown_gif_frames(panel) != 40 and time.time() < deadline:
+        page.wait_for_timeout(300)
+    assert shown_gif_frames(panel) == 40
+    assert panel.get_by_text("copy last frame").count() > 0  # the curves' legend names the methods
+    page.screenshot(path=shots / "video.png", full_page=True)
+
+
 def test_train_tab_trains_on_a_zip_and_lists_the_model(page, shots, tmp_path):
     import io
     import zipfile

@@ -298,7 +298,7 @@ def test_encoder_refit_errors(tiny_models, faces, tmp_path, capsys):
     assert run_train("--model", "encoder", "--generator", str(tmp_path / "missing"), *data) == 1
     assert "missing.json: missing" in capsys.readouterr().err
     assert run_train("--model", "dcgan", "--generator", str(tiny_models["aegan"]), *data) == 1
-    assert "--generator is for --model encoder only" in capsys.readouterr().err
+    assert "--generator is for --model encoder or video-gan only" in capsys.readouterr().err
     source = tiny_models["aegan"]
     assert run_train("--model", "encoder", "--generator", str(source), *data[:2], "--out", str(source.parent)) == 1
     assert "would overwrite the --generator checkpoint" in capsys.readouterr().err
