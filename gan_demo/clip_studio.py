@@ -18,10 +18,10 @@ from PIL import Image, ImageDraw
 from safetensors.torch import save as st_save
 
 from gan_demo.data import moving_mnist as mm
-from gan_demo.data.photos import save_frames
+from gan_demo.data.photos import write_mp4
 from gan_demo.limits import bounded_float, bounded_int
 from gan_demo.metrics.video import copy_last, digit_identity, frame_mse, frame_ssim
-from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors
+from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors, side_file
 from gan_demo.models.pretrained import Pretrained
 
 MAX_FRAMES = 90  # predicted frames one request may ask for (10, then "continue" by 20s)
@@ -36,9 +36,7 @@ MAX_SEED = 2**31 - 1
 
 def digits_path(checkpoint_stem: str | os.PathLike) -> Path:
     """The digits a video checkpoint's app clips are made of: NAME.digits.safetensors beside it."""
-    p = Path(checkpoint_stem)
-    p = p.with_suffix("") if p.suffix in (".safetensors", ".json") else p
-    return p.with_name(p.name + ".digits.safetensors")
+    return side_file(checkpoint_stem, ".digits.safetensors")
 
 
 def save_digits(path: str | os.PathLike, digits: torch.Tensor, labels: torch.Tensor, source: str) -> Path:
@@ -177,6 +175,10 @@ def animate(past: torch.Tensor, predicted: dict[str, torch.Tensor]) -> list[Imag
 
 def write_animation(frames: list[Image.Image], folder: Path) -> tuple[Path, Path]:
     """The animation as a looping GIF and an MP4, both at the size shown."""
+    import imageio.v3 as iio
+
     array = np.stack([np.asarray(f) for f in frames])
-    tensor = torch.from_numpy(array).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return save_frames(tensor, folder / "prediction.gif", FPS), save_frames(tensor, folder / "prediction.mp4", FPS)
+    gif, mp4 = folder / "prediction.gif", folder / "prediction.mp4"
+    iio.imwrite(gif, array, duration=1000 / FPS, loop=0)
+    write_mp4(array, mp4, FPS)
+    return gif, mp4

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save as st_save
 
-from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors
+from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors, side_file
 
 
 def mean_difference_directions(codes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -149,7 +149,4 @@ def fit_directions(codes: torch.Tensor, labels: torch.Tensor, names: list[str], 
 
 
 def directions_path(checkpoint_stem: str | os.PathLike) -> Path:
-    p = Path(checkpoint_stem)
-    if p.suffix in (".safetensors", ".json"):
-        p = p.with_suffix("")
-    return p.with_name(p.name + ".directions.safetensors")
+    return side_file(checkpoint_stem, ".directions.safetensors")

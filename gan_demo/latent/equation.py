@@ -27,7 +27,7 @@ import torch
 from safetensors.torch import save as st_save
 
 from gan_demo.domain import DIGITS
-from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors
+from gan_demo.models.checkpoints import CheckpointError, atomic_write, read_safetensors, side_file
 from gan_demo.models.pretrained import Pretrained
 from gan_demo.models.sampling import sample_codes
 
@@ -113,10 +113,7 @@ class ExemplarPool:
 
 
 def exemplars_path(checkpoint_stem: str | os.PathLike) -> Path:
-    p = Path(checkpoint_stem)
-    if p.suffix in (".safetensors", ".json"):
-        p = p.with_suffix("")
-    return p.with_name(p.name + ".exemplars.safetensors")
+    return side_file(checkpoint_stem, ".exemplars.safetensors")
 
 
 @torch.no_grad()

@@ -69,10 +69,16 @@ def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, tor
 
 def checkpoint_paths(path: str | os.PathLike) -> tuple[Path, Path]:
     """'dir/name', 'dir/name.safetensors' or 'dir/name.json' -> both file paths."""
+    return side_file(path, ".safetensors"), side_file(path, ".json")
+
+
+def side_file(path: str | os.PathLike, suffix: str) -> Path:
+    """'dir/name' (or either checkpoint file) -> 'dir/name' + suffix: the checkpoint's files and
+    the side files kept beside it (directions, exemplar pool, a video model's digits)."""
     p = Path(path)
     if p.suffix in (".safetensors", ".json"):
         p = p.with_suffix("")
-    return p.with_name(p.name + ".safetensors"), p.with_name(p.name + ".json")
+    return p.with_name(p.name + suffix)
 
 
 def save_checkpoint(stem: str | os.PathLike, tensors: dict[str, torch.Tensor], meta: dict) -> Path:
