@@ -1,7 +1,7 @@
 """`python -m gan_demo <command>`: the latent toolkit from scripts and smoke tests.
 
 Commands: sample, interpolate, edit, project, inpaint, colorize, directions, exemplars, evaluate,
-predict (video frames); every one takes --checkpoint (a path without extension, or either file)
+predict (video frames), segment (face -> part map), translate (part map -> face); every one takes --checkpoint (a path without extension, or either file)
 and --device, and prints what it wrote. moving-mnist writes a set of test clips, video-digits the
 digits the app's clips are made of.
 """
@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from gan_demo.data import moving_mnist
 from gan_demo.data.datasets import IMAGE_SUFFIXES, load_images
+from gan_demo.data.map_files import load_map, save_map
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
@@ -300,6 +301,58 @@ def cmd_predict(model: Pretrained, args) -> None:
     print(f"wrote {out}: {len(clips)} clips of {frames} predicted frames, uint8 (N, {frames}, 64, 64)")
 
 
+def needs(model: Pretrained, ability: str, command: str, what: str) -> None:
+    if not model.spec.can(ability):
+        raise CheckpointError(f"a {model.kind} checkpoint does not {ability}; '{command}' needs {what}")
+
+
+def each_readable(pairs: list[tuple[Path, Path]], read, what: str):
+    """(path, relative name, read(path)) for every input `read` can use; in a folder an unusable
+    file is reported and skipped, and the command fails at the end, after the others."""
+    failures = []
+    for path, rel in pairs:
+        try:
+            value = read(path)
+        except ImageInputError as err:
+            if len(pairs) == 1:
+                raise
+            failures.append(path)
+            print(f"skipped {path}: {err}", file=sys.stderr)
+            continue
+        yield path, rel, value
+    if failures:
+        raise ImageInputError(f"{len(failures)} of {len(pairs)} {what} could not be used (listed above)")
+
+
+def cmd_segment(model: Pretrained, args) -> None:
+    """OUT/NAME.png: each face's part map as class ids (mode L, 0-7); OUT/preview/NAME.png in the
+    palette's colours."""
+    needs(model, "segment", "segment", "a segmenter")
+    out = Path(args.out)
+    def read(path):
+        return to_tensor(open_image(path), model.arch.size, model.arch.channels)
+
+    for _, rel, face in each_readable(inputs(args.image), read, "images"):
+        target = safe_output(out, rel, ".png")
+        save_map(model.segment(face)[0].cpu().numpy(), target, safe_output(out / "preview", rel, ".png"))
+        print(f"wrote {target}")
+
+
+def cmd_translate(model: Pretrained, args) -> None:
+    """OUT/NAME.png: one face per part map (class-id or palette-colour PNG), in the style of
+    --style (a face) or of --seed's random style."""
+    needs(model, "translate", "translate", "a pix2pix checkpoint")
+    if args.style:
+        style = model.style_of(to_tensor(open_image(args.style), model.arch.size, model.arch.channels))
+    else:
+        style = sample_codes(1, model.arch.z_dim, args.seed, 1.0)
+    def read(path):
+        return torch.from_numpy(load_map(path, model.arch.size))[None]
+
+    for _, rel, ids in each_readable(inputs(args.map), read, "maps"):
+        write(model.translate(ids, style), [safe_output(Path(args.out), rel, ".png")])
+
+
 def held_out_digits(args) -> tuple[torch.Tensor, torch.Tensor | None]:
     """--digits' digits 8,000 on (every one with --digits-from all) and their labels."""
     data = load_images(args.digits)
@@ -473,6 +526,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action=argparse.BooleanOptionalAction,
         help="the file is (T, N, 64, 64), as mnist_test_seq.npy (default: only a file of exactly its shape, (20, 10000, 64, 64))",
     )
+    command("segment", "face -> part map: OUT/NAME.png class ids 0-7, OUT/preview/NAME.png in colour", image=True)
+    c = command("translate", "part map -> face: one RGB face per class-id (or palette-colour) PNG")
+    c.add_argument("--map", required=True, help="a map PNG, or a folder of them (outputs mirror the names)")
+    c.add_argument("--style", help="a face whose style (colours, light) the faces take (default: --seed's random style)")
     digits_from = {
         "choices": ("held-out", "all"),
         "default": "held-out",
@@ -520,6 +577,8 @@ COMMANDS = {
     "exemplars": cmd_exemplars,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
+    "segment": cmd_segment,
+    "translate": cmd_translate,
 }
 
 
@@ -533,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
             DATA_COMMANDS[args.command](args)
             return 0
         model = load_pretrained(args.checkpoint, resolve_device(args.device))
-        if model.G is None and args.command not in ("evaluate", "predict"):
+        if model.G is None and args.command not in ("evaluate", "predict", "segment", "translate"):
             raise CheckpointError(f"{args.checkpoint}: a {model.kind} has no generator; '{args.command}' needs one")
         COMMANDS[args.command](model, args)
     except (CheckpointError, ImageInputError, ValueError, KeyError, RuntimeError, OSError) as err:

@@ -126,6 +126,24 @@ def tiny_video_models(tiny_models) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def tiny_map_models(tiny_models) -> dict[str, Path]:
+    """A tiny segmenter, pix2pix and its L1-only twin on the tiny faces' maps (their red channel
+    in 8 bands), beside the tiny image models (so the app serves them too)."""
+    import train
+    from gan_demo.data.datasets import load_images
+    from gan_demo.data.face_parts import write_maps
+
+    root = tiny_models["aegan"].parent
+    data = load_images(tiny_models["data"])
+    maps = root / "maps.npz"
+    write_maps(maps, (data.images[:, 0] // 32).numpy(), data.names, [])
+    tiny = [*TINY_ARCH, "--batch-size", "4", "--max-images", "8", "--data", str(tiny_models["data"]), "--maps", str(maps)]
+    for extra in (["--model", "segmenter"], ["--model", "pix2pix"], ["--model", "pix2pix", "--adv-weight", "0", "--name", "pix2pix-l1"]):
+        assert train.main([*extra, *tiny, "--out", str(root)]) == 0
+    return {"maps": maps, "segmenter": root / "segmenter-faces", "pix2pix": root / "pix2pix-faces"}
+
+
+@pytest.fixture(scope="session")
 def tiny_directions(tiny_models) -> Path:
     """Attribute directions beside the tiny AE+GAN, from its encoded photos."""
     from gan_demo.latent.attributes import directions_from_photos
@@ -139,7 +157,7 @@ def tiny_directions(tiny_models) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tiny_models, tiny_directions, tiny_video_models):
+def app_url(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
     """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
     pytest.importorskip("gradio")
     from bench.app_load import free_port

@@ -11,10 +11,10 @@ from gan_demo.studio import Studio
 
 from .adapters import MAX_FILE_SIZE
 from .context import Context
-from .tabs import attributes, colorization, generate, inpainting, lab, morph, story, train, video
+from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
 # train last: its run, once done, updates the model lists of the tabs before it
-TABS = (generate, morph, attributes, inpainting, colorization, video, story, lab, train)
+TABS = (generate, morph, attributes, inpainting, colorization, face_map, video, story, lab, train)
 
 
 def build_app(studio: Studio) -> gr.Blocks:

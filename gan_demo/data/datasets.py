@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from gan_demo.domain import DIGIT_NAMES
 
+from .face_parts import CLASS_NAMES, read_maps
 from .photos import fit_square, open_image
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ class DataError(ValueError):
 
 @dataclass
 class ImageData:
-    """images: uint8 (N, C, S, S). labels: float (N, K) of 0/1, or None. names: one per image."""
+    """images: uint8 (N, C, S, S). labels: float (N, K) of 0/1, uint8 part maps (N, S, S), or
+    None. names: one per image."""
 
     images: torch.Tensor
     labels: torch.Tensor | None = None
@@ -64,6 +66,29 @@ class ImageData:
             labels=None if self.labels is None else self.labels[index],
             names=self.names[index],
         )
+
+
+def attach_maps(data: ImageData, path: str | os.PathLike) -> ImageData:
+    """The faces that have a part map (gan_demo.data.face_parts), each with its map as its label
+    (uint8 (N, S, S), label_kind "maps"), in the data's order; faces without one are dropped
+    and counted in `skipped` (the preparation drops faces it finds no face mesh in)."""
+    maps, filenames = read_maps(path)
+    if maps.shape[1:] != (data.size, data.size):
+        raise DataError(f"{Path(path).name}: maps are {maps.shape[1]}x{maps.shape[2]}, the faces {data.size}x{data.size}")
+    row = {name: i for i, name in enumerate(filenames)}
+    keep = [i for i, name in enumerate(data.names) if name in row]
+    if not keep:
+        raise DataError(f"{Path(path).name}: none of its {len(filenames)} maps names a face of {Path(data.source).name}")
+    index = torch.tensor(keep)
+    return replace(
+        data,
+        images=data.images[index],
+        labels=torch.from_numpy(maps[[row[data.names[i]] for i in keep]]),
+        label_names=list(CLASS_NAMES),
+        label_kind="maps",
+        names=[data.names[i] for i in keep],
+        skipped=data.skipped + len(data) - len(keep),
+    )
 
 
 def split_holdout(data: ImageData, n_holdout: int) -> tuple[ImageData, ImageData]:
@@ -312,7 +337,11 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.float().add(1.0).mul_(127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
-def random_flip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mirror a random half of the batch left-right (on whatever device the batch is)."""
+def random_flip(
+    images: torch.Tensor, generator: torch.Generator, maps: torch.Tensor | None = None
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Mirror a random half of the batch left-right (on whatever device the batch is); given
+    the images' part maps (N, S, S), mirror the same ones and return both."""
     flip = torch.rand(images.shape[0], 1, 1, 1, device=images.device, generator=generator) < 0.5
-    return torch.where(flip, images.flip(3), images)
+    flipped = torch.where(flip, images.flip(3), images)
+    return flipped if maps is None else (flipped, torch.where(flip[:, 0], maps.flip(2), maps))

@@ -16,12 +16,13 @@ from typing import Any
 from torch import nn
 
 from .nets import ArchConfig, Classifier, Encoder, Generator
+from .unet import MapToFace, Segmenter, StyleEncoder
 from .video import FramePredictor
 
 MAX_LABELS = 1000  # a hostile JSON must not make us build a giant output layer
 # sample: codes -> images; encode: images -> codes; classify: images -> labels; translate: an
-# image -> another (a map -> a face); predict: frames -> the next ones
-ABILITIES = frozenset({"sample", "encode", "classify", "translate", "predict"})
+# map -> a face; segment: a face -> its part map; predict: frames -> the next ones
+ABILITIES = frozenset({"sample", "encode", "classify", "translate", "segment", "predict"})
 
 # (architecture, label names) -> an untrained network, as the checkpoint's JSON describes it
 Builder = Callable[[ArchConfig, Sequence[str]], nn.Module]
@@ -38,6 +39,7 @@ class ModelKind:
     objective: str | type
     abilities: frozenset[str]  # of ABILITIES
     defaults: Mapping[str, Any] = field(default_factory=dict)  # training settings (Hyper fields) it differs in
+    arch_defaults: Mapping[str, int] = field(default_factory=dict)  # architecture numbers (ArchConfig) it differs in
     saves_as: str = ""  # the kind its checkpoint loads as, when not its own (an encoder refit is an aegan)
     gaussian_prior: bool = True  # codes are drawn from N(0, I) (a plain autoencoder's are not shaped at all)
     adversarial: bool = False  # trained against a discriminator, so its samples are sharp
@@ -117,7 +119,27 @@ def predictor(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
     return FramePredictor(arch)
 
 
+def segmenter(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return Segmenter(arch, part_classes(labels))
+
+
+def translator(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return MapToFace(arch, part_classes(labels))
+
+
+def style_encoder(arch: ArchConfig, labels: Sequence[str] = ()) -> nn.Module:
+    return StyleEncoder(arch)
+
+
+def part_classes(labels: Sequence[str]) -> int:
+    """A face-map kind's labels are its map's class names."""
+    if not 2 <= len(labels) <= 64:
+        raise ValueError(f"a face-map model needs 2 to 64 class names, found {len(labels)}")
+    return len(labels)
+
+
 OBJECTIVES, PREDICTION = "gan_demo.training.objectives", "gan_demo.training.prediction"
+TRANSLATION = "gan_demo.training.translation"
 GAN_IMAGES, CODES_AND_IMAGES = frozenset({"sample"}), frozenset({"sample", "encode"})
 # the course's AE -> VAE -> GAN -> AE+GAN comparison, one caption a kind, in its order
 STORIES = {
@@ -153,6 +175,18 @@ for row in (
     ModelKind(
         "video-gan", {"P": predictor}, f"{PREDICTION}:FramePredictionGAN", frozenset({"predict"}),
         saves_as="video", adversarial=True, needs_source=True,
+    ),
+    # Face <-> map (pix2pix) on faces joined to their part maps (train.py --maps). Widths from 32:
+    # a U-Net of 1.9 M weights, a 34x34 PatchGAN; 8 style numbers. pix2pix's L1 weight 100, its
+    # Adam (2e-4, beta1 0.5); the KL weight keeps BicycleGAN's ratio to L1 (0.01 to 10).
+    ModelKind(
+        "segmenter", {"segmenter": segmenter}, f"{TRANSLATION}:Segmentation", frozenset({"segment"}),
+        defaults={"lr": 1e-3, "beta1": 0.9}, arch_defaults={"width": 32},
+    ),
+    ModelKind(
+        "pix2pix", {"translator": translator, "style": style_encoder}, f"{TRANSLATION}:Pix2Pix",
+        frozenset({"translate"}), defaults={"rec_weight": 100.0, "adv_weight": 1.0, "kl_weight": 0.1},
+        arch_defaults={"width": 32, "z_dim": 8}, adversarial=True,
     ),
 ):  # fmt: skip
     register(replace(row, story=STORIES.get(row.name, "")))

@@ -115,6 +115,26 @@ class Pretrained:
         return self.P.continue_clip(frames.to(self.device, torch.float32), count).float()
 
     @torch.no_grad()
+    def segment(self, x: torch.Tensor) -> torch.Tensor:
+        """faces in [-1, 1] -> part maps (N, S, S) of class ids (gan_demo.data.face_parts)."""
+        return self.parts["segmenter"](x.to(self.device, torch.float32)).argmax(1).to(torch.uint8)
+
+    @torch.no_grad()
+    def style_of(self, faces: torch.Tensor) -> torch.Tensor:
+        """faces in [-1, 1] -> their style codes (the style encoder's mean), (N, z_dim)."""
+        return self.parts["style"](faces.to(self.device, torch.float32))[0].float()
+
+    @torch.no_grad()
+    def translate(self, maps: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        """part maps (N, S, S) -> faces (N, 3, S, S) in [-1, 1]; `style` (N or 1, z_dim), drawn from
+        N(0, I) or a face's style_of; None: zeros, the prior's mean."""
+        maps = maps.to(self.device)
+        if style is None:
+            style = torch.zeros(1, self.arch.z_dim)
+        style = style.to(self.device, torch.float32).expand(maps.shape[0], -1)
+        return self.parts["translator"](maps, style).float()
+
+    @torch.no_grad()
     def probabilities(self, x: torch.Tensor) -> torch.Tensor:
         """images in [-1, 1] -> (N, K) attribute probabilities (sigmoid) or class probabilities (softmax)."""
         logits = self.C(x.to(self.device, torch.float32)).float()

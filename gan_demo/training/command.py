@@ -18,7 +18,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_demo.data.datasets import DataError, conform, load_images
+from gan_demo.data.datasets import DataError, attach_maps, conform, load_images
+from gan_demo.data.face_parts import MapError
 from gan_demo.data.moving_mnist import HELD_OUT_FROM
 from gan_demo.domain import domain_of
 from gan_demo.models import kinds
@@ -35,8 +36,9 @@ H, ARCH = Hyper(), ArchConfig()
 
 
 def per_kind(field: str) -> str:
-    """The kinds whose default for a Hyper field differs, as help text."""
-    own = {k: kinds.get(k).defaults[field] for k in kinds.names() if field in kinds.get(k).defaults}
+    """The kinds whose default for a Hyper or ArchConfig field differs, as help text."""
+    rows = {k: {**kinds.get(k).defaults, **kinds.get(k).arch_defaults} for k in kinds.names()}
+    own = {k: row[field] for k, row in rows.items() if field in row}
     return "".join(f"; {k}: {v}" for k, v in own.items())
 
 
@@ -71,9 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--loss", choices=("bce", "hinge"), help=f"GAN loss (default {H.loss})")
     p.add_argument("--size", type=int, choices=SUPPORTED_SIZES, help="image size (default: 64, or 32 for MNIST)")
     p.add_argument("--channels", type=int, choices=SUPPORTED_CHANNELS, help="default: the data's own")
-    p.add_argument("--width", type=int, default=ARCH.width, help="base channel width of every network")
-    p.add_argument("--enc-width", type=int, default=ARCH.enc_width, help="base width of the encoder and classifier")
-    p.add_argument("--z-dim", type=int, default=ARCH.z_dim)
+    p.add_argument("--width", type=int, help=f"base channel width of every network (default {ARCH.width}{per_kind('width')})")
+    p.add_argument("--enc-width", type=int, help=f"base width of the encoder and classifier (default {ARCH.enc_width})")
+    p.add_argument("--z-dim", type=int, help=f"code size (default {ARCH.z_dim}{per_kind('z_dim')})")
+    p.add_argument(
+        "--maps", help="face-part maps to train on (.npz from gan_demo.data.prepare_face_maps), joined to the faces by name"
+    )
     p.add_argument("--seed", type=int, default=RunConfig.seed)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument(
@@ -207,6 +212,12 @@ def checkpoint_name(args: argparse.Namespace, source: Pretrained | None) -> str:
     return f"{saves_as}-{Path(args.data.rstrip('/')).name}"
 
 
+def arch_numbers(args: argparse.Namespace, spec) -> dict[str, int]:
+    """Widths and code size: the options given, else the kind's own, else ArchConfig's."""
+    given = {"width": args.width, "z_dim": args.z_dim, "enc_width": args.enc_width}
+    return {k: v if v is not None else spec.arch_defaults.get(k, getattr(ARCH, k)) for k, v in given.items()}
+
+
 def run_config(args: argparse.Namespace, data, name: str, command: str) -> RunConfig:
     """The run's settings: what the options give, the kind's own defaults, then config.py's."""
     spec = kinds.get(args.model)
@@ -226,7 +237,7 @@ def run_config(args: argparse.Namespace, data, name: str, command: str) -> RunCo
         out=args.out,
         name=name,
         arch=ArchConfig(
-            channels=data.channels, size=data.size, width=args.width, z_dim=args.z_dim, enc_width=args.enc_width
+            channels=data.channels, size=data.size, **arch_numbers(args, spec)
         ),
         hyper=Hyper.for_kind(spec, **{field: getattr(args, field) for field in Hyper.names()}),
         batch_size=args.batch_size,
@@ -264,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         data = load_images(args.data, size=args.size, channels=args.channels, download=args.download)
         if args.size is None and data.size not in SUPPORTED_SIZES:
             data = conform(data, 32 if data.size == 28 else 64, None)
+        if args.maps:
+            data = attach_maps(data, args.maps)
         name = checkpoint_name(args, source)
         if (
             source
@@ -307,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"wrote {stem}.safetensors and {stem}.json ({meta['training']['images_seen']} images in {meta['training']['wall_time_s']} s)"
             )
         return 0
-    except (DataError, CheckpointError, TrainingDiverged, ValueError, RuntimeError) as err:
+    except (DataError, MapError, CheckpointError, TrainingDiverged, ValueError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except OSError as err:  # atomic writes: every checkpoint already in --out is complete

@@ -121,6 +121,8 @@ class Trainer:
         self.fixed_z = torch.randn(64, cfg.arch.z_dim, generator=fixed).to(device)
         shown = held if len(held) else train  # photos a refit's grid reconstructs: unseen ones when held out
         self.fixed_photos = to_float(shown.images[:32]).to(device).contiguous(memory_format=torch.channels_last)
+        if shown.label_kind == "maps":  # the face-map kinds' grids show these photos' maps
+            self.obj.fixed_maps = shown.labels[:32].to(device)
         self.gen = torch.Generator(device=device)
         self._perm_epoch, self._perm = -1, torch.empty(0, dtype=torch.long)
         if device.type == "cuda":
@@ -234,9 +236,11 @@ class Trainer:
     def gather(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The batch at `idx` as float in [-1, 1], flipped at random with self.gen."""
         x = to_float(self.images[idx].to(self.device, non_blocking=True))
-        if self.cfg.flip:
-            x = random_flip(x, self.gen)
         labels = None if self.labels is None else self.labels[idx].to(self.device, non_blocking=True)
+        if self.cfg.flip and self.data.label_kind == "maps":  # a face's map mirrors with it
+            x, labels = random_flip(x, self.gen, labels)
+        elif self.cfg.flip:
+            x = random_flip(x, self.gen)
         return x.contiguous(memory_format=torch.channels_last), labels
 
     # -- checkpoints --------------------------------------------------------------------------------

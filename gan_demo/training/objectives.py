@@ -89,6 +89,7 @@ class Objective:
         self.distributed = distributed
         self.compiled_graphs = False  # torch.compile's CUDA graphs: outputs must be copied to be kept
         self.recording = False  # a whole step is recorded as one CUDA graph: no host-side branches
+        self.fixed_maps: torch.Tensor | None = None  # the sample grid's part maps (face-map kinds)
 
     # -- construction -------------------------------------------------------------------------
     def part(self, name: str) -> nn.Module:

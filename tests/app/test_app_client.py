@@ -111,3 +111,40 @@ def test_video_prediction_by_seed_and_by_placed_digits(client):
         assert im.n_frames == 40
     with pytest.raises(AppError, match="greater than maximum value 90"):
         client.predict("held-out clip", 0, 3, 7, 0, 0, 500, api_name="/predict_clip")
+
+
+def canvas(value: dict) -> dict:
+    """An editor value the server sent, as the client sends it back (files by handle)."""
+    return {"background": handle_file(value["background"]), "layers": [], "composite": handle_file(value["composite"])}
+
+
+def test_face_to_map_to_face(client, photo, tmp_path):
+    face, value = client.predict(0, api_name="/map_start")
+    with Image.open(value["composite"]) as im:
+        painted = np.asarray(im.convert("RGB")).copy()
+    assert image_size(face) == (32, 32) and painted.shape == (256, 256, 3)
+    gan, l1, score = client.predict(canvas(value), 1, 3, None, api_name="/map_to_face")
+    assert image_size(gan) == image_size(l1) == (3 * 32, 32)  # one face per style, a row per translator
+    assert "pix2pix (L1 + cGAN)" in score and "L1 only" in score
+    with Image.open(gan) as im:
+        row = np.asarray(im.convert("RGB")).astype(int)
+    assert np.abs(row[:, :32] - row[:, 32:64]).mean() > 0  # two styles of one map differ
+    # an edit: a block of "eyes" painted in, read back from the composite
+    painted[100:140, 60:200] = (40, 120, 255)
+    edited = tmp_path / "edited.png"
+    Image.fromarray(painted).save(edited)
+    again = client.predict(
+        {"background": handle_file(value["background"]), "layers": [], "composite": handle_file(str(edited))},
+        1, 3, handle_file(photo), api_name="/map_to_face",
+    )  # fmt: skip
+    assert not np.array_equal(np.asarray(Image.open(again[0])), np.asarray(Image.open(gan)))
+    upload_face, upload_value = client.predict(handle_file(photo), api_name="/map_of_photo")
+    assert image_size(upload_face) == (32, 32) and Path(upload_value["composite"]).exists()
+    square = tmp_path / "square.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(square)
+    with pytest.raises(AppError, match="no class colour"):  # a photo is not a map
+        client.predict({"background": handle_file(str(square)), "layers": [], "composite": handle_file(str(square))}, 0, 2, None, api_name="/map_to_face")
+    with pytest.raises(AppError, match="square"):
+        wide = tmp_path / "wide.png"
+        Image.fromarray(painted[:, :200]).save(wide)
+        client.predict({"background": handle_file(str(wide)), "layers": [], "composite": handle_file(str(wide))}, 0, 2, None, api_name="/map_to_face")
