@@ -269,6 +269,26 @@ def shown_gif_frames(panel) -> int:
         return im.n_frames
 
 
+def test_face_map_tab_paints_a_map_and_gets_faces(page, shots):
+    panel = open_tab(page, "Face ↔ map")
+    panel.get_by_role("button", name="New face").click()
+    wait_for_images(panel, 1)  # the start face; its map goes onto the canvas
+    canvas = panel.locator("canvas").last
+    canvas.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 40, cy + 30)  # a stroke of skin across the mouth
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy + 30, steps=10)
+    page.mouse.up()
+    panel.get_by_role("button", name="Generate", exact=True).click()
+    panel.get_by_text("Re-segmentation mIoU").wait_for(timeout=60_000)
+    wait_for_images(panel, 3)  # the start face, pix2pix's row, the L1-only row
+    assert panel.get_by_text("L1 only").count() > 0
+    page.screenshot(path=shots / "face-map.png", full_page=True)
+
+
 def test_video_tab_plays_the_predictions_and_continues_them(page, shots):
     panel = open_tab(page, "Video prediction")
     panel.get_by_role("button", name="Predict", exact=True).click()
