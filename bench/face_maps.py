@@ -59,11 +59,11 @@ def main() -> None:
         "segmenter": rounded(fcn_score(segmenter, photos, maps)),
     }
 
-    styles = sample_codes(len(held), load_pretrained(CK / "pix2pix-celeba64").arch.z_dim, seed=FID_SEED)
+    translators = {name: load_pretrained(CK / name) for name in ("pix2pix-celeba64", "pix2pix-l1-celeba64")}
+    styles = sample_codes(len(held), translators["pix2pix-celeba64"].arch.z_dim, seed=FID_SEED)
     fcn = {"real_photos": report["segmenter"]["segmenter"]}
     fids, spread = {}, {}
-    for name in ("pix2pix-celeba64", "pix2pix-l1-celeba64"):
-        model = load_pretrained(CK / name)
+    for name, model in translators.items():
         made = torch.cat([model.translate(m, s) for m, s in zip(maps.split(100), styles.split(100))])
         fcn[name] = rounded(fcn_score(segmenter, made, maps))
         fids[name] = round(fid(features(judge, made), real_features), 3)
@@ -84,7 +84,7 @@ def main() -> None:
     )
     report |= {"fcn_score": fcn, "fid": fids, "style_spread": spread}
 
-    model = load_pretrained(CK / "pix2pix-celeba64")
+    model = translators["pix2pix-celeba64"]
     one = photos[:1]
 
     def round_trip():
