@@ -1,11 +1,12 @@
 """Load check: `python demo.py` started as its own process on a checkpoint folder, then C concurrent
-gradio_client clients sending mixed requests for D seconds.
+gradio_client clients sending mixed requests for D seconds (or N requests each).
 
 It reports failed requests, responses that differ from a single client's for the same seeds
 (compared pixel for pixel), latency alone vs under load, and the server process's memory (RSS)
 sampled throughout; first, each tab's default action timed with one client.
 
     python -m bench.app_load --clients 16 --duration 60
+    python -m bench.app_load --clients 16 --requests-per-client 4
 
 The last line printed is JSON.
 """
@@ -132,14 +133,14 @@ def slider_count(client: Client) -> int:
     return len(params) - 7  # model, seed, photo, conditional, guided, extra attribute, its strength
 
 
-def client_loop(url, names, photo, sliders, reference, deadline, offset, latencies, failures, mismatches):
+def client_loop(url, names, photo, sliders, reference, more, offset, latencies, failures, mismatches):
     # each client its own download folder: gradio_client names files by content, and clients
     # sharing one folder read each other's half-written downloads
     client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gan_demo_client_"))
     requests = Requests(client, *names, photo, sliders)
     work = requests.work()
     i = offset
-    while time.time() < deadline:
+    while more(i - offset):
         name, seed = work[i % len(work)]
         i += 1
         started = time.perf_counter()
@@ -185,6 +186,11 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--duration", type=float, default=60, help="seconds of concurrent load")
+    p.add_argument(
+        "--requests-per-client",
+        type=int,
+        help="a fixed amount of work instead of --duration: each client sends this many requests",
+    )
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     p.add_argument("--no-tab-timings", action="store_true", help="skip timing each tab's default action")
     args = p.parse_args()
@@ -219,11 +225,20 @@ def main() -> None:
         sampler.start()
         latencies, failures, mismatches = [], [], []
         deadline = time.time() + args.duration
+        if args.requests_per_client:  # a fixed count, so a slow machine does the same work, only slower
+
+            def more(done):
+                return done < args.requests_per_client
+        else:
+
+            def more(done):
+                return time.time() < deadline
+
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
             clients = [
                 pool.submit(
-                    client_loop, url, names, photo, sliders, reference, deadline, c, latencies, failures, mismatches
+                    client_loop, url, names, photo, sliders, reference, more, c, latencies, failures, mismatches
                 )
                 for c in range(args.clients)
             ]

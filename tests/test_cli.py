@@ -142,7 +142,7 @@ def test_evaluate_prints_json(tiny_models, tiny_directions, capsys):
         "--n",
         "16",
     ]
-    assert main([*args, "--metrics", "fid", "projection", "edit"]) == 0
+    assert main([*args, "--metrics", "fid", "projection", "edit", "--fit-n", "4"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["edits"]) == {"Smiling", "Eyeglasses", "Male"}  # the tiny data's attributes
     assert 0 <= report["edits"]["Male"]["conditional"]["flip_rate"] <= 1
