@@ -76,6 +76,32 @@ def as_files(value, new_folder: Callable[[], Path]):
     return convert(value)
 
 
+def named(fn: Callable, names: list[str], optional: tuple[str, ...] = ()) -> Callable:
+    """`fn(*values)` as a callback whose parameters are `names`, the `optional` ones (and every one
+    after them) defaulting to None. Gradio's API names each parameter after the callback's own and
+    numbers the rest (`param_7`); one without a default, and whose component starts empty, is
+    marked required even where the input may be left empty (a component's own value stays the
+    API's default for the others)."""
+
+    if inspect.isgeneratorfunction(fn):  # Gradio streams a callback's answers only if it is a generator
+
+        @functools.wraps(fn)
+        def call(*values):
+            yield from fn(*values)
+    else:
+
+        @functools.wraps(fn)
+        def call(*values):
+            return fn(*values)
+
+    P = inspect.Parameter
+    first = min((names.index(n) for n in optional), default=len(names))  # Python: no default before a non-default
+    call.__signature__ = inspect.Signature(
+        [P(n, P.POSITIONAL_OR_KEYWORD, **({"default": None} if i >= first else {})) for i, n in enumerate(names)]
+    )
+    return call
+
+
 class Stopped(ValueError):
     """The user pressed Stop: the optimisation ended at its next step."""
 
@@ -153,15 +179,22 @@ def run_and_stop(label: str) -> tuple[gr.Button, gr.Button]:
         return gr.Button(label, variant="primary"), gr.Button("Stop")
 
 
-def stoppable(button, stop, callback, inputs, outputs, api_name: str) -> None:
+def stoppable(button, stop, callback, inputs, outputs, api_name: str, description: str) -> None:
     """An optimisation-backed button; its Stop ends the running optimisation at its next step
     (StopFlags) and cancels the event."""
-    event = button.click(callback, inputs, outputs, api_name=api_name)
+    event = button.click(callback, inputs, outputs, api_name=api_name, api_description=description)
 
     def halt(request: gr.Request) -> None:
         STOPS.stop((request.session_hash or "", api_name))
 
-    stop.click(halt, None, None, cancels=[event], api_name=f"{api_name}_stop")
+    stop.click(
+        halt,
+        None,
+        None,
+        cancels=[event],
+        api_name=f"{api_name}_stop",
+        api_description=f"Stop this session's running /{api_name} at its next optimisation step",
+    )
 
 
 def upload_source(payload) -> str | bytes | None:

@@ -41,10 +41,12 @@ class Context:
         run on the CPU even on a GPU Space (the lab's networks are tiny)."""
         return friendly(fn, gpu=False)
 
-    def optimisation(self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str) -> None:
+    def optimisation(
+        self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str, description: str
+    ) -> None:
         """A Studio call that optimises, with its progress bar, behind a button and its Stop."""
         callback = with_progress(fn, len(inputs), len(outputs), api_name)
-        stoppable(*buttons, self.handle(callback), inputs, outputs, api_name)
+        stoppable(*buttons, self.handle(callback), inputs, outputs, api_name, description)
 
     def model_list(self, choices: Callable[[], list[str]], value: str | None, **kwargs) -> gr.Dropdown:
         """A tab's model dropdown of `choices()`, kept up to date as models are added."""

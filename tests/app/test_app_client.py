@@ -148,3 +148,32 @@ def test_face_to_map_to_face(client, photo, tmp_path):
         wide = tmp_path / "wide.png"
         Image.fromarray(painted[:, :200]).save(wide)
         client.predict({"background": handle_file(str(wide)), "layers": [], "composite": handle_file(str(wide))}, 0, 2, None, api_name="/map_to_face")
+
+
+def test_every_endpoint_is_named_described_and_typed(client):
+    """The API as `view_api()` shows it: a description for every endpoint, every parameter and
+    answer named after what it holds (no `param_7`, no `value_112`), step-1 sliders typed as
+    integers, photos that may be left out marked optional; and a call by keyword works."""
+    import re
+
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/generate", "/edit", "/equation", "/inpaint", "/story", "/lab_play", "/train"} <= set(endpoints)
+    for name, endpoint in endpoints.items():
+        assert endpoint["description"].strip(), name
+        for parameter in endpoint["parameters"]:
+            assert not re.fullmatch(r"param_\d+", parameter["parameter_name"]), (name, parameter)
+        for answer in endpoint["returns"]:
+            assert not re.fullmatch(r"value_\d+", answer["label"]), (name, answer)
+
+    def parameter(endpoint: str, name: str) -> dict:
+        return next(p for p in endpoints[endpoint]["parameters"] if p["parameter_name"] == name)
+
+    for endpoint, name in [("/generate", "n"), ("/morph", "frames"), ("/inpaint", "candidates"), ("/lab_step", "layers")]:
+        assert parameter(endpoint, name)["python_type"]["type"] == "int", (endpoint, name)
+    for endpoint, name in [("/edit", "photo"), ("/morph", "photo_a"), ("/story", "photo"), ("/train", "upload")]:
+        assert parameter(endpoint, name)["parameter_has_default"], (endpoint, name)
+    assert not parameter("/colorize", "upload")["parameter_has_default"]  # colorize needs its photo
+    assert parameter("/edit", "strength_Male")["python_type"]["type"] == "float"
+
+    before, after, *_ = client.predict(name="aegan-faces", seed=3, strength_Smiling=1.5, api_name="/edit")
+    assert image_size(before) == image_size(after) == (128, 128)

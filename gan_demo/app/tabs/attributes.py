@@ -3,15 +3,23 @@ conditional or guided, and the equation builder A - B + C."""
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import photo_upload
+from gan_demo.app.adapters import named, photo_upload
 from gan_demo.app.context import Context
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
 TITLE = "Attributes"
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
+
+
+def strength_parameter(attribute: str) -> str:
+    """An attribute's slider as an API parameter a client can pass by keyword (Python names cannot
+    start with a digit: "5_o_Clock_Shadow" -> "strength_5_o_Clock_Shadow")."""
+    return "strength_" + re.sub(r"\W", "_", attribute)
 
 
 def guided_label(domain: Domain) -> str:
@@ -60,11 +68,14 @@ def build(ctx: Context) -> None:
         strengths = studio.slider_strengths(name, dict(zip(slider_names, values)), extra, extra_strength)
         return studio.edit(name, seed, photo, strengths, conditional, guided)
 
+    parameters = ["name", "seed", "photo", "conditional", "guided", "extra", "extra_strength"]
     button.click(
-        ctx.handle(edit),
+        ctx.handle(named(edit, parameters + [strength_parameter(a) for a in slider_names], optional=("photo",))),
         [model, seed, photo, conditional, guided, extra, extra_strength, *sliders],
         [before, after, probs_before, probs_after],
         api_name="edit",
+        api_description="A face (a seed, or a photo projected into the model) before and after moving its code along "
+        "attribute directions, with the attribute classifier's read-outs of both",
     )
     gr.Markdown(
         "### Equation builder: A − B + C\nEach set is the 3 samples the classifier finds most clearly matching "
@@ -78,12 +89,14 @@ def build(ctx: Context) -> None:
     with gr.Row():
         exemplars = gr.Image(label="Exemplars of A, B and C (each row's mean last)", height=320)
         result = gr.Image(label="A − B + C (top left) and codes near it", height=320)
-    implied = gr.Markdown()
+    implied = gr.Markdown(label="What the equation implies")
     equation_button.click(
         ctx.handle(studio.equation),
         [model, *sets, equation_seed],
         [exemplars, result, implied],
         api_name="equation",
+        api_description="A - B + C on the means of each set's exemplar codes (sets like 'Male, Eyeglasses' or "
+        "'-Male'), and faces near the result",
     )
 
     def follow_model(name, extra, *typed):

@@ -21,4 +21,11 @@ def build(ctx: Context) -> None:
         gray = gr.Image(label="Gray input", height=256)
         out = gr.Image(label="Our colorization", height=256)
         original = gr.Image(label="Original colours", height=256)
-    ctx.optimisation(ctx.studio.colorize_upload, buttons, [model, photo], [gray, out, original], "colorize")
+    ctx.optimisation(
+        ctx.studio.colorize_upload,
+        buttons,
+        [model, photo],
+        [gray, out, original],
+        "colorize",
+        "The photo turned gray, its colours found by the generator (the gray kept as the luma), and its own colours",
+    )

@@ -37,7 +37,7 @@ def build(ctx: Context) -> None:
         with gr.Column(scale=1, min_width=280):
             with gr.Row():
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed (start face, styles)")
-                styles = gr.Slider(1, MAX_STYLES, 3, step=1, label="Styles")
+                styles = gr.Slider(1, MAX_STYLES, 3, step=1, precision=0, label="Styles")
             new = gr.Button("New face")
             photo = photo_upload(label="…or upload a face: its map", height=200)
             style_face = photo_upload(label="Style from a face (optional)", height=160)
@@ -54,7 +54,7 @@ def build(ctx: Context) -> None:
             generate = gr.Button("Generate", variant="primary")
     start_face = gr.Image(label="The face the map came from", height=140)
     rows = {label: gr.Image(label=label, height=150) for label in ("pix2pix (L1 + cGAN)", "L1 only")}
-    score = gr.Markdown()
+    score = gr.Markdown(label="Re-segmentation mIoU")
 
     def editor_value(ids):
         path = studio.fresh_folder() / "map.png"
@@ -66,24 +66,24 @@ def build(ctx: Context) -> None:
         face, ids = maps.start(int(seed))
         return face, editor_value(ids)
 
-    def upload(file):
+    def upload(photo):
         """An uploaded face and its part map, on the canvas."""
-        if file is None:
+        if photo is None:
             return gr.skip(), gr.skip()
-        face, ids = maps.map_of(file)
+        face, ids = maps.map_of(photo)
         return face, editor_value(ids)
 
-    def make(value, seed, styles, style_file):
+    def make(canvas, seed, styles, style_file=None):
         """Faces from the painted map: a row per translator, one face per style, and how well the
         segmenter finds the map again in each."""
-        composite = value.get("composite") if isinstance(value, dict) else None
+        composite = canvas.get("composite") if isinstance(canvas, dict) else None
         made = maps.make(maps.read_painted(composite), int(seed), styles, style_file)
         text = "Re-segmentation mIoU against your map (1 = every pixel's part found again): " + "; ".join(
             f"**{label}** {', '.join(f'{v:.2f}' for v in values)}" for label, values in made.miou.items()
         )
         return *(made.rows.get(label) for label in rows), text
 
-    new.click(ctx.handle(start), [seed], [start_face, editor], api_name="map_start")
+    new.click(ctx.handle(start), [seed], [start_face, editor], api_name="map_start")  # descriptions: the docstrings
     photo.upload(ctx.handle(upload), [photo], [start_face, editor], api_name="map_of_photo")
     generate.click(
         ctx.handle(make), [editor, seed, styles, style_face], [*rows.values(), score], api_name="map_to_face"

@@ -15,7 +15,13 @@ def build(ctx: Context) -> None:
         model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
         seed = gr.Number(0, precision=0, minimum=0, label="Seed")
         truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
-        n = gr.Slider(*limits.SAMPLES, 8, step=1, label="Images")
+        n = gr.Slider(*limits.SAMPLES, 8, step=1, precision=0, label="Images")
     button = gr.Button("Generate", variant="primary")
     gallery = gr.Gallery(label="Samples", columns=8, height="auto")
-    button.click(ctx.handle(ctx.studio.generate), [model, seed, truncation, n], gallery, api_name="generate")
+    button.click(
+        ctx.handle(ctx.studio.generate),
+        [model, seed, truncation, n],
+        gallery,
+        api_name="generate",
+        api_description="n samples of a model from a seed; truncation below 1 shrinks the codes towards the mean",
+    )

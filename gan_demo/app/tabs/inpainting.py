@@ -15,8 +15,8 @@ def build(ctx: Context) -> None:
     studio = ctx.studio
     with gr.Row():
         model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
-        steps = gr.Slider(*limits.STEPS, 80, step=10, label="Steps")
-        candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, label="Candidates")
+        steps = gr.Slider(*limits.STEPS, 80, step=10, precision=0, label="Steps")
+        candidates = gr.Slider(*limits.CANDIDATES, 2, step=1, precision=0, label="Candidates")
     editor = mask_editor(
         label="Paint over the part to fill",
         brush=gr.Brush(default_size=12, colors=["#ff00ff"], color_mode="fixed"),
@@ -34,8 +34,16 @@ def build(ctx: Context) -> None:
         best = gr.Image(label="Best completion", height=256)
     others = gr.Image(label="All candidates, best first", height=160)
 
-    def fill(name, value, steps, candidates, on_step=None):
-        photo, layers = painted(value)
+    def fill(name, canvas, steps, candidates, on_step=None):
+        photo, layers = painted(canvas)
         return studio.inpaint_painted(name, photo, layers, steps, candidates, on_step=on_step)
 
-    ctx.optimisation(fill, buttons, [model, editor, steps, candidates], [masked, best, others], "inpaint")
+    ctx.optimisation(
+        fill,
+        buttons,
+        [model, editor, steps, candidates],
+        [masked, best, others],
+        "inpaint",
+        "Fill the painted part of a photo (the editor's background and its painted layers): the masked input, "
+        "the best of the candidate completions, and all of them",
+    )

@@ -7,6 +7,7 @@ import time
 
 import gradio as gr
 
+from gan_demo.app.adapters import named
 from gan_demo.app.context import Context
 from gan_demo.lab.distributions import DISTRIBUTIONS
 from gan_demo.lab.game import OBJECTIVES, LabConfig
@@ -35,7 +36,7 @@ def build(ctx: Context) -> None:
                 interactive=False,
                 buttons=["download", "fullscreen"],
             )
-            readout = gr.Markdown()
+            readout = gr.Markdown(label="Read-out")
         with gr.Column(scale=2, min_width=300):
             preset = gr.Dropdown([(p.label, p.name) for p in PRESETS.values()], value=None, label="Preset")
             watch = gr.Markdown()
@@ -45,7 +46,7 @@ def build(ctx: Context) -> None:
                 step = gr.Button("Step", min_width=60)
                 reset = gr.Button("Reset", min_width=60)
                 clear = gr.Button("Clear points", min_width=60)
-            speed = gr.Slider(1, MAX_STEPS_PER_FRAME, SPEED, step=1, label="Training steps per frame")
+            speed = gr.Slider(1, MAX_STEPS_PER_FRAME, SPEED, step=1, precision=0, label="Training steps per frame")
             objective = gr.Radio(list(OBJECTIVES), value=DEFAULT.objective, label="Objective")
             explained = gr.Markdown(formula(DEFAULT.objective), latex_delimiters=[])
             distribution = gr.Dropdown(
@@ -55,8 +56,8 @@ def build(ctx: Context) -> None:
                 lr_d = gr.Number(DEFAULT.lr_d, label="Learning rate of D", min_width=100)
                 lr_g = gr.Number(DEFAULT.lr_g, label="Learning rate of G", min_width=100)
             with gr.Row():
-                d_steps = gr.Slider(1, 10, DEFAULT.d_steps, step=1, label="D steps per G step")
-                layers = gr.Slider(1, 6, DEFAULT.layers, step=1, label="Hidden layers")
+                d_steps = gr.Slider(1, 10, DEFAULT.d_steps, step=1, precision=0, label="D steps per G step")
+                layers = gr.Slider(1, 6, DEFAULT.layers, step=1, precision=0, label="Hidden layers")
             with gr.Row():
                 hidden = gr.Dropdown([16, 32, 64, 128, 256], value=DEFAULT.hidden, label="Width", min_width=80)
                 batch = gr.Dropdown([64, 128, 256, 512, 1024], value=DEFAULT.batch, label="Batch", min_width=80)
@@ -73,6 +74,7 @@ def build(ctx: Context) -> None:
         return state, state.frame(), state.readout()
 
     def reset_lab(state, *settings):
+        """A fresh lab with these settings: its first frame and read-out."""
         state = state or LabSession()
         state.reset(config_from(*settings))
         return show(state)
@@ -92,11 +94,13 @@ def build(ctx: Context) -> None:
             time.sleep(max(0.0, 1 / MAX_FPS - (time.perf_counter() - started)))
 
     def stop(state):
+        """Pause this session's playing lab."""
         if state is not None:
             state.pause()
         return state
 
     def one_step(state, steps, *settings):
+        """Train this many steps, then one frame and read-out."""
         state = ready(state, *settings)
         state.advance(int(steps))
         return show(state)
@@ -121,6 +125,7 @@ def build(ctx: Context) -> None:
         return (*show(state), *settings_of(p.config), p.speed, f"**{p.label}.** {p.watch}", formula(p.config.objective))
 
     def forget_points(state):
+        """Forget the points clicked on the plane."""
         state = state or LabSession()
         state.clear_points()
         return show(state)
@@ -135,9 +140,10 @@ def build(ctx: Context) -> None:
 
     handle = ctx.handle_plain
     frames = [session, picture, readout]
-    reset.click(handle(reset_lab), [session, *controls], frames, api_name="lab_reset")
+    # the API's parameters named after the controls (the callbacks take them as *settings)
+    reset.click(handle(named(reset_lab, ["state", *SETTINGS])), [session, *controls], frames, api_name="lab_reset")
     play.click(
-        play_frames,
+        named(play_frames, ["state", "steps", *SETTINGS]),
         [session, speed, *controls],
         frames,
         show_progress="hidden",
@@ -149,7 +155,9 @@ def build(ctx: Context) -> None:
     clear.click(
         handle(forget_points), session, frames, api_name="lab_clear_points"
     )  # the playing loop ends after its frame
-    step.click(handle(one_step), [session, speed, *controls], frames, api_name="lab_step")
+    step.click(
+        handle(named(one_step, ["state", "steps", *SETTINGS])), [session, speed, *controls], frames, api_name="lab_step"
+    )
     speed.input(set_speed, [session, speed], session, api_name=False, show_progress="hidden")
     typed = [lr_d, lr_g, r1, seed]  # numbers: applied when the box is left or Enter pressed
     gr.on(

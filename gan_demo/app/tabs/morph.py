@@ -5,10 +5,11 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import photo_upload
+from gan_demo.app.adapters import named, photo_upload
 from gan_demo.app.context import Context
 
 TITLE = "Interpolate / morph"
+MORPH = ["name", "seed_a", "seed_b", "photo_a", "photo_b", "frames", "method"]
 
 
 def build(ctx: Context) -> None:
@@ -18,7 +19,7 @@ def build(ctx: Context) -> None:
         seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
         seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
-        frames = gr.Slider(*limits.FRAMES, 8, step=1, label="Frames")
+        frames = gr.Slider(*limits.FRAMES, 8, step=1, precision=0, label="Frames")
     with gr.Row():
         photo_a = photo_upload(label="Photo A (optional: replaces seed A)", height=200)
         photo_b = photo_upload(label="Photo B (optional: replaces seed B)", height=200)
@@ -33,15 +34,17 @@ def build(ctx: Context) -> None:
         gif = gr.File(label="GIF")
         mp4 = gr.File(label="MP4")
     button.click(
-        ctx.handle(studio.morph),
+        ctx.handle(named(studio.morph, MORPH, optional=("photo_a", "photo_b"))),
         [model, seed_a, seed_b, photo_a, photo_b, frames, method],
         [gallery, gif, mp4],
         api_name="morph",
+        api_description="Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
     )
     position.change(
         ctx.handle(studio.morph_preview),
         [model, seed_a, seed_b, position, method],
         preview,
         api_name="morph_preview",
+        api_description="The face at a position (0 = seed A, 1 = seed B) on the path between two seeds",
         show_progress="hidden",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import photo_upload
+from gan_demo.app.adapters import named, photo_upload
 from gan_demo.app.context import Context
 
 TITLE = "From autoencoder to GAN"
@@ -20,14 +20,21 @@ def build(ctx: Context) -> None:
     seed = gr.Number(0, precision=0, minimum=0, label="Seed")
     button = gr.Button("Compare", variant="primary")
     rows = []
-    for _ in studio.story_kinds():
+    for kind in studio.story_kinds():
         with gr.Row():
-            caption = gr.Markdown()
-            gallery = gr.Gallery(columns=4, height=140, show_label=False)
+            caption = gr.Markdown(label=f"{kind}: what it shows")
+            gallery = gr.Gallery(columns=4, height=140, show_label=False, label=f"{kind}: random codes")
             recon = gr.Image(label="Reconstruction", height=140)
         rows.append((caption, gallery, recon))
 
     def story(photo, seed):
         return [item for row in studio.story(photo, seed) for item in row]  # in the rows' order
 
-    button.click(ctx.handle(story), [photo, seed], [c for row in rows for c in row], api_name="story")
+    button.click(
+        ctx.handle(named(story, ["photo", "seed"], optional=("photo",))),
+        [photo, seed],
+        [c for row in rows for c in row],
+        api_name="story",
+        api_description="Each model of the course's story (AE, VAE, DCGAN, AE+GAN): what it shows, samples from "
+        "random codes and, given a photo, its reconstruction",
+    )

@@ -50,13 +50,13 @@ def build(ctx: Context) -> None:
             minutes = gr.Number(10, minimum=MINUTES[0], maximum=MINUTES[1], label="Minutes of training")
             with gr.Accordion("Network and batch", open=False):
                 size = gr.Radio([32, 64], value=64, label="Image size")
-                width = gr.Slider(8, 64, 64, step=8, label="Network width")
-                batch = gr.Slider(8, 128, 64, step=8, label="Batch size")
+                width = gr.Slider(8, 64, 64, step=8, precision=0, label="Network width")
+                batch = gr.Slider(8, 128, 64, step=8, precision=0, label="Batch size")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed")
             with gr.Row():
                 start = gr.Button("Start training", variant="primary")
                 cancel = gr.Button("Cancel", variant="stop")
-            status = gr.Markdown()
+            status = gr.Markdown(label="Status")
         with gr.Column(scale=3, min_width=300):
             samples = gr.Image(label="Latest samples", height=320, interactive=False)
             chart = gr.LinePlot(
@@ -65,7 +65,18 @@ def build(ctx: Context) -> None:
             files = gr.File(label="The checkpoint", file_count="multiple", interactive=False)
     history = gr.Gallery(label="Samples as training went", columns=6, height=240, object_fit="contain")
 
-    def run(source, upload, kind, minutes, size, width, batch, seed, request: gr.Request):
+    # the defaults mark the zip optional in the API (a client leaves it out for CelebA or MNIST)
+    def run(
+        source,
+        upload=None,
+        kind=None,
+        minutes=None,
+        size=None,
+        width=None,
+        batch=None,
+        seed=None,
+        request: gr.Request = None,
+    ):
         """Train and stream the run's progress: status, samples, losses, grids, files, model lists."""
         try:
             trainer.busy()
@@ -110,6 +121,7 @@ def build(ctx: Context) -> None:
             job.cancel()  # a page closed mid-run stops its run (a no-op once it ended)
 
     def stop(request: gr.Request):
+        """Cancel this session's training run."""
         if not trainer.cancel(request.session_hash):
             gr.Info("No training of yours is running.")
 
@@ -127,7 +139,7 @@ def build(ctx: Context) -> None:
         concurrency_id="train",
         concurrency_limit=2,  # the second gets "busy" at once, not a place in a queue
     )
-    cancel.click(stop, None, None, api_name="train_cancel")
+    cancel.click(stop, None, None, api_name="train_cancel", api_description="Cancel this session's training run")
 
 
 def losses_frame(rows: list[dict]) -> pd.DataFrame:

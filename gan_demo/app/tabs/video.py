@@ -45,7 +45,9 @@ def build(ctx: Context) -> None:
                 angle_a = gr.Slider(-180, 180, 30, step=5, label="Direction of A (degrees, 0 = right, 90 = down)")
                 digit_b = gr.Dropdown(list(range(10)), value=7, label="Digit B (starts bottom right)")
                 angle_b = gr.Slider(-180, 180, -150, step=5, label="Direction of B")
-            horizon = gr.Slider(PREDICTED_FRAMES, MAX_FRAMES, PREDICTED_FRAMES, step=10, label="Frames to predict")
+            horizon = gr.Slider(
+                PREDICTED_FRAMES, MAX_FRAMES, PREDICTED_FRAMES, step=10, precision=0, label="Frames to predict"
+            )
             with gr.Row():
                 run = gr.Button("Predict", variant="primary")
                 more = gr.Button(f"Continue {CONTINUE_BY} more frames")
