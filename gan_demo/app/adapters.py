@@ -14,6 +14,7 @@ import base64
 import functools
 import inspect
 import itertools
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -47,10 +48,17 @@ def friendly(fn, new_folder: Callable[[], Path] | None = None, gpu: bool = True)
         try:
             result = fn(*args, **kwargs)
         except (ImageInputError, CheckpointError, ValueError, KeyError) as err:
-            raise gr.Error(str(err)) from err
+            raise user_error(str(err)) from err
         return as_files(result, new_folder) if new_folder is not None else result
 
     return wrapper
+
+
+def user_error(message: str) -> gr.Error:
+    """An expected mistake (a bad file, a number out of range) as the message the user sees: no
+    traceback in the server's log, and no server folder in the text (an uploaded file is named
+    by its own name, not by where Gradio cached it)."""
+    return gr.Error(re.sub(r"(?<![\w.])/(?:[^\s/'\"]+/)+", "", message), print_exception=False)
 
 
 def as_files(value, new_folder: Callable[[], Path]):
@@ -209,7 +217,7 @@ def upload_source(payload) -> str | bytes | None:
             return base64.b64decode(url.split(",", 1)[1], validate=True)
         except ValueError:
             pass
-    raise gr.Error("the upload carried no file (or a data URL over 15 MB, or not base64)")
+    raise user_error("the upload carried no file (or a data URL over 15 MB, or not base64)")
 
 
 def photo_upload(**kwargs) -> gr.Image:

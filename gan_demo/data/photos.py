@@ -48,6 +48,8 @@ def open_capped(
     """A path or raw bytes -> a decoded PIL image (first frame, mode kept). The size is read from
     the header and checked against MAX_PIXELS (and `expect`, a (width, height)) before any pixel
     is decoded."""
+    if source is None:
+        raise ImageInputError(f"no {what} given: upload one (or pick an example)")
     name = what if isinstance(source, bytes) else f"{what} {source}" if what != "image" else str(source)
     try:
         if isinstance(source, bytes):

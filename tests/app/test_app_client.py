@@ -98,7 +98,7 @@ def test_story(client, photo):
 
 def test_video_prediction_by_seed_and_by_placed_digits(client):
     animation, mse, ssim, identity, gif, mp4 = client.predict(
-        "held-out clip", 4, 3, 7, 30, -150, 10, api_name="/predict_clip"
+        "held-out clip", 4, "3", "7", 30, -150, 10, api_name="/predict_clip"
     )
     with Image.open(animation) as im:  # truth, copy-last, pixel loss and GAN side by side, 10 in + 10 out
         assert im.n_frames == 20 and im.size == (4 * 128 + 3 * 4, 168)
@@ -106,11 +106,11 @@ def test_video_prediction_by_seed_and_by_placed_digits(client):
     assert methods == {"copy last frame", "pixel loss (video-digits)", "GAN (video-digits-gan)"}
     assert len(mse["data"]) == 30 and all(-1 <= row[1] <= 1 for row in ssim["data"])
     assert Path(mp4).stat().st_size > 1000 and Path(gif).suffix == ".gif"
-    longer, *_ = client.predict("two digits I place", 1, 0, 9, 0, 90, 30, api_name="/predict_clip")
+    longer, *_ = client.predict("two digits I place", 1, "0", "9", 0, 90, 30, api_name="/predict_clip")
     with Image.open(longer) as im:
         assert im.n_frames == 40
     with pytest.raises(AppError, match="greater than maximum value 90"):
-        client.predict("held-out clip", 0, 3, 7, 0, 0, 500, api_name="/predict_clip")
+        client.predict("held-out clip", 0, "3", "7", 0, 0, 500, api_name="/predict_clip")
 
 
 def canvas(value: dict) -> dict:
@@ -143,11 +143,23 @@ def test_face_to_map_to_face(client, photo, tmp_path):
     square = tmp_path / "square.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(square)
     with pytest.raises(AppError, match="no class colour"):  # a photo is not a map
-        client.predict({"background": handle_file(str(square)), "layers": [], "composite": handle_file(str(square))}, 0, 2, None, api_name="/map_to_face")
+        client.predict(
+            {"background": handle_file(str(square)), "layers": [], "composite": handle_file(str(square))},
+            0,
+            2,
+            None,
+            api_name="/map_to_face",
+        )
     with pytest.raises(AppError, match="square"):
         wide = tmp_path / "wide.png"
         Image.fromarray(painted[:, :200]).save(wide)
-        client.predict({"background": handle_file(str(wide)), "layers": [], "composite": handle_file(str(wide))}, 0, 2, None, api_name="/map_to_face")
+        client.predict(
+            {"background": handle_file(str(wide)), "layers": [], "composite": handle_file(str(wide))},
+            0,
+            2,
+            None,
+            api_name="/map_to_face",
+        )
 
 
 def test_every_endpoint_is_named_described_and_typed(client):
@@ -168,7 +180,12 @@ def test_every_endpoint_is_named_described_and_typed(client):
     def parameter(endpoint: str, name: str) -> dict:
         return next(p for p in endpoints[endpoint]["parameters"] if p["parameter_name"] == name)
 
-    for endpoint, name in [("/generate", "n"), ("/morph", "frames"), ("/inpaint", "candidates"), ("/lab_step", "layers")]:
+    for endpoint, name in [
+        ("/generate", "n"),
+        ("/morph", "frames"),
+        ("/inpaint", "candidates"),
+        ("/lab_step", "layers"),
+    ]:
         assert parameter(endpoint, name)["python_type"]["type"] == "int", (endpoint, name)
     for endpoint, name in [("/edit", "photo"), ("/morph", "photo_a"), ("/story", "photo"), ("/train", "upload")]:
         assert parameter(endpoint, name)["parameter_has_default"], (endpoint, name)
@@ -177,3 +194,29 @@ def test_every_endpoint_is_named_described_and_typed(client):
 
     before, after, *_ = client.predict(name="aegan-faces", seed=3, strength_Smiling=1.5, api_name="/edit")
     assert image_size(before) == image_size(after) == (128, 128)
+
+
+def test_expected_user_errors_are_clear_pathless_and_leave_no_traceback(client, tmp_path, capfd):
+    """Each expected mistake gets a message naming the problem (and the file by its own name, not
+    the server's cache folder), and the server's log holds no traceback for any of them."""
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    (tmp_path / "notes.txt").write_text("hello")
+    broken, notes = handle_file(str(tmp_path / "broken.png")), handle_file(str(tmp_path / "notes.txt"))
+    capfd.readouterr()
+    mistakes = {
+        "no image given": lambda: client.predict("aegan-faces", None, api_name="/colorize"),
+        "broken.png: not a readable image": lambda: client.predict("aegan-faces", broken, api_name="/colorize"),
+        "notes.txt: not a readable image": lambda: client.predict(name="aegan-faces", photo_a=notes, api_name="/morph"),
+        "no label 'Nonsense'": lambda: client.predict(
+            "aegan-faces", "Nonsense", "Male", "Male", 0, api_name="/equation"
+        ),
+        "upload a zip": lambda: client.predict(source="My images (a zip)", api_name="/train"),
+        "paint a map first": lambda: client.predict(None, 0, 3, None, api_name="/map_to_face"),
+    }
+    for expected, call in mistakes.items():
+        with pytest.raises(AppError) as caught:
+            call()
+        message = str(caught.value)
+        assert expected in message and "/tmp" not in message and "gradio" not in message, message
+    log = capfd.readouterr()
+    assert "Traceback" not in log.err + log.out, log.err[-3000:]

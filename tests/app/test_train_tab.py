@@ -18,7 +18,7 @@ pytest.importorskip("gradio")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-TINY = dict(kind="dcgan", minutes=0.05, size=32, width=8, batch=16, seed=0)
+TINY = dict(kind="dcgan", minutes=0.05, size="32", width=8, batch=16, seed=0)
 
 
 def png(rng, size=(40, 48)) -> bytes:

@@ -7,7 +7,7 @@ import time
 
 import gradio as gr
 
-from gan_demo.app.adapters import named
+from gan_demo.app.adapters import named, user_error
 from gan_demo.app.context import Context
 from gan_demo.lab.distributions import DISTRIBUTIONS
 from gan_demo.lab.game import OBJECTIVES, LabConfig
@@ -19,6 +19,17 @@ MAX_FPS = 10  # frames a playing lab sends at most each second
 LABS_AT_ONCE = 4  # labs playing at once; more wait their turn (each plays 3 minutes at most)
 DEFAULT = LabConfig()
 SPEED = 5  # training steps per frame, unless a preset asks for more
+
+
+def menu(*numbers: int) -> list[str]:
+    """A menu of numbers as text: Gradio tells API clients such a menu takes strings, then refuses
+    "64" when its choices are the number 64 (config_from reads the text back as a number)."""
+    return [str(n) for n in numbers]
+
+
+def shown_settings(config: LabConfig) -> list:
+    """A config as the controls show it (the menus' numbers as text)."""
+    return [str(v) if name in ("hidden", "batch") else v for name, v in zip(SETTINGS, settings_of(config))]
 
 
 def build(ctx: Context) -> None:
@@ -59,8 +70,10 @@ def build(ctx: Context) -> None:
                 d_steps = gr.Slider(1, 10, DEFAULT.d_steps, step=1, precision=0, label="D steps per G step")
                 layers = gr.Slider(1, 6, DEFAULT.layers, step=1, precision=0, label="Hidden layers")
             with gr.Row():
-                hidden = gr.Dropdown([16, 32, 64, 128, 256], value=DEFAULT.hidden, label="Width", min_width=80)
-                batch = gr.Dropdown([64, 128, 256, 512, 1024], value=DEFAULT.batch, label="Batch", min_width=80)
+                hidden = gr.Dropdown(menu(16, 32, 64, 128, 256), value=str(DEFAULT.hidden), label="Width", min_width=80)
+                batch = gr.Dropdown(
+                    menu(64, 128, 256, 512, 1024), value=str(DEFAULT.batch), label="Batch", min_width=80
+                )
                 r1 = gr.Number(DEFAULT.r1, label="R1 penalty", min_width=80)
                 seed = gr.Number(DEFAULT.seed, precision=0, minimum=0, label="Seed", min_width=80)
     controls = [distribution, objective, lr_d, lr_g, d_steps, hidden, layers, batch, r1, seed]
@@ -85,7 +98,7 @@ def build(ctx: Context) -> None:
             state = ready(state, *settings)
             state.play(int(steps))
         except ValueError as err:
-            raise gr.Error(str(err)) from err
+            raise user_error(str(err)) from err
         going = True
         while going:
             started = time.perf_counter()
@@ -122,7 +135,13 @@ def build(ctx: Context) -> None:
         state = state or LabSession()
         state.reset(p.config)
         state.speed = p.speed  # a playing lab goes on at the preset's pace
-        return (*show(state), *settings_of(p.config), p.speed, f"**{p.label}.** {p.watch}", formula(p.config.objective))
+        return (
+            *show(state),
+            *shown_settings(p.config),
+            p.speed,
+            f"**{p.label}.** {p.watch}",
+            formula(p.config.objective),
+        )
 
     def forget_points(state):
         """Forget the points clicked on the plane."""
@@ -136,7 +155,7 @@ def build(ctx: Context) -> None:
             state.click(*evt.index)  # kept first: the points you click are a distribution's data
             return show(ready(state, *settings))
         except ValueError as err:
-            raise gr.Error(str(err)) from err
+            raise user_error(str(err)) from err
 
     handle = ctx.handle_plain
     frames = [session, picture, readout]

@@ -8,6 +8,7 @@ import time
 import gradio as gr
 import pandas as pd
 
+from gan_demo.app.adapters import user_error
 from gan_demo.app.context import Context
 from gan_demo.data.archives import MAX_MEMBERS
 from gan_demo.training.jobs import BATCH, KINDS, MINUTES, Busy, Request, Snapshot, shared_datasets
@@ -49,7 +50,7 @@ def build(ctx: Context) -> None:
             kind = gr.Radio([(KIND_LABELS[k], k) for k in KINDS], value="dcgan", label="Model")
             minutes = gr.Number(10, minimum=MINUTES[0], maximum=MINUTES[1], label="Minutes of training")
             with gr.Accordion("Network and batch", open=False):
-                size = gr.Radio([32, 64], value=64, label="Image size")
+                size = gr.Radio(["32", "64"], value="64", label="Image size")  # text: see lab.menu
                 width = gr.Slider(8, 64, 64, step=8, precision=0, label="Network width")
                 batch = gr.Slider(8, 128, 64, step=8, precision=0, label="Batch size")
                 seed = gr.Number(0, precision=0, minimum=0, label="Seed")
@@ -101,7 +102,7 @@ def build(ctx: Context) -> None:
                 Request(kind, folder, minutes, size, width, batch, seed, holdout), request.session_hash, label
             )
         except (Busy, ValueError) as err:  # ArchiveError is a ValueError
-            raise gr.Error(str(err)) from None
+            raise user_error(str(err)) from None
         unchanged = [gr.update() for _ in ctx.model_lists]
         try:
             while True:
@@ -128,7 +129,7 @@ def build(ctx: Context) -> None:
     def follow_data(source):
         """The zip upload for "My images"; each data set's own size (digits are 32 px)."""
         own = 32 if source == LABELS["digits"] else 64 if source == LABELS["faces"] else None
-        return gr.update(visible=source == UPLOAD), gr.update() if own is None else gr.update(value=own)
+        return gr.update(visible=source == UPLOAD), gr.update() if own is None else gr.update(value=str(own))
 
     data.change(follow_data, data, [archive, size], api_name=False, show_progress="hidden")
     start.click(

@@ -16,6 +16,8 @@ TITLE = "Video prediction"
 SOURCES = ["held-out clip", "two digits I place"]
 CONTINUE_BY = 20
 CURVES = {"MSE": "MSE (summed over the frame)", "SSIM": "SSIM", "digits read right": "Digits read right"}
+# as text: Gradio tells API clients a menu of numbers takes strings, then refuses "3" for 3
+DIGIT_CHOICES = [str(d) for d in range(10)]
 
 
 def curve_frame(rows: list[tuple[int, float, str]]) -> pd.DataFrame:
@@ -41,9 +43,9 @@ def build(ctx: Context) -> None:
             source = gr.Radio(SOURCES, value=SOURCES[0], label="Clip")
             seed = gr.Number(0, precision=0, minimum=0, label="Seed (which clip, or which drawing of each digit)")
             with gr.Accordion("Two digits I place", open=False):
-                digit_a = gr.Dropdown(list(range(10)), value=3, label="Digit A (starts top left)")
+                digit_a = gr.Dropdown(DIGIT_CHOICES, value="3", label="Digit A (starts top left)")
                 angle_a = gr.Slider(-180, 180, 30, step=5, label="Direction of A (degrees, 0 = right, 90 = down)")
-                digit_b = gr.Dropdown(list(range(10)), value=7, label="Digit B (starts bottom right)")
+                digit_b = gr.Dropdown(DIGIT_CHOICES, value="7", label="Digit B (starts bottom right)")
                 angle_b = gr.Slider(-180, 180, -150, step=5, label="Direction of B")
             horizon = gr.Slider(
                 PREDICTED_FRAMES, MAX_FRAMES, PREDICTED_FRAMES, step=10, precision=0, label="Frames to predict"
