@@ -23,7 +23,7 @@ import gradio as gr
 from gradio.data_classes import FileData
 from PIL import Image
 
-from gan_demo.data.photos import ImageInputError
+from gan_demo.data.photos import ImageInputError, open_capped
 from gan_demo.models.checkpoints import CheckpointError
 
 MAX_FILE_SIZE = "10mb"
@@ -54,11 +54,16 @@ def friendly(fn, new_folder: Callable[[], Path] | None = None, gpu: bool = True)
     return wrapper
 
 
+def without_folders(message: str) -> str:
+    """A message with each absolute path cut to its file's name (an upload is named by its own
+    name, not by where Gradio cached it on the server)."""
+    return re.sub(r"(?<![\w.])/(?:[^\s/'\"]+/)+", "", message)
+
+
 def user_error(message: str) -> gr.Error:
     """An expected mistake (a bad file, a number out of range) as the message the user sees: no
-    traceback in the server's log, and no server folder in the text (an uploaded file is named
-    by its own name, not by where Gradio cached it)."""
-    return gr.Error(re.sub(r"(?<![\w.])/(?:[^\s/'\"]+/)+", "", message), print_exception=False)
+    traceback in the server's log, no server folder in the text."""
+    return gr.Error(without_folders(message), print_exception=False)
 
 
 def as_files(value, new_folder: Callable[[], Path]):
@@ -226,7 +231,37 @@ def photo_upload(**kwargs) -> gr.Image:
     and names the problem (gan_demo.data.photos)."""
     component = gr.Image(type="filepath", image_mode=None, **kwargs)
     component.preprocess = upload_source  # see the module's docstring
+    component.upload(check_upload, component, None, api_name=False, show_progress="hidden")
     return component
+
+
+SQUARE_ENOUGH = 1.2  # a photo wider (or taller) than this is cropped noticeably
+
+
+def check_upload(source) -> None:
+    """Said on upload, not at the next button: a file we cannot read, and a photo whose sides
+    differ enough that the models, which see its centre square, lose part of it."""
+    if source is None:
+        return
+    try:
+        with open_capped(source) as im:
+            width, height = im.size
+    except ImageInputError as err:
+        gr.Warning(without_folders(str(err)))
+        return
+    if max(width, height) > SQUARE_ENOUGH * min(width, height):
+        side = min(width, height)
+        gr.Info(
+            f"The photo is {width}x{height}: the models see its centre {side}x{side} square. "
+            "Crop it around the face for the best result."
+        )
+
+
+def seed_box(value: int, label: str = "Seed", **kwargs) -> gr.Number:
+    """A seed box: a whole number, and a typed 1.5 shown as the 2 it is used as once the box is left."""
+    box = gr.Number(value, precision=0, minimum=0, label=label, **kwargs)
+    box.blur(lambda seed: seed, box, box, api_name=False, show_progress="hidden", queue=False)
+    return box
 
 
 def untouched(file, flatten_on_white: bool = False) -> str | bytes | None:

@@ -379,3 +379,42 @@ def test_stop_frees_the_server_for_the_next_photo_action(browser, app_url, tmp_p
     after = colorize_s()
     assert after < usual + 5.0, (usual, after)  # the fill, left running, would hold the lock 15+ s more
     page.close()
+
+
+def toasts(page) -> list[str]:
+    return page.evaluate("() => [...document.querySelectorAll('.toast-body')].map(e => e.innerText)")
+
+
+def test_typed_seeds_enter_and_uploads_are_answered_at_once(browser, app_url, tmp_path):
+    """#18 items 9 and 14: a typed 1.5 seed shows the 2 it is used as; Enter in a seed box runs the
+    tab's action; a wide photo is said to be cropped, and a broken file named, on upload, before
+    any button."""
+    import numpy as np
+    from PIL import Image
+
+    page = open_app(browser, app_url)
+    panel = open_tab(page, "Generate")
+    seed = panel.get_by_label("Seed").first
+    seed.fill("1.5")
+    seed.press("Tab")
+    page.wait_for_function("el => el.value === '2'", arg=seed.element_handle(), timeout=10_000)
+    seed.fill("7")
+    seed.press("Enter")  # no click on Generate
+    wait_for_images(panel, 8)
+
+    colour = open_tab(page, "Colorization")
+    wide, broken = tmp_path / "wide.png", tmp_path / "broken.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 2000, 3), dtype=np.uint8)).save(wide)
+    broken.write_bytes(b"not a png at all")
+    colour.locator("input[type=file]").first.set_input_files(str(wide))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.toast-body')].some(e => e.innerText.includes('centre 300x300'))",
+        timeout=15_000,
+    )
+    colour.locator("input[type=file]").first.set_input_files(str(broken))
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.toast-body')].some(e => e.innerText.includes('broken.png: not a readable'))",
+        timeout=15_000,
+    )
+    assert not any("/tmp" in text or "gradio" in text for text in toasts(page))
+    page.close()

@@ -8,7 +8,7 @@ import re
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import named, photo_upload
+from gan_demo.app.adapters import named, photo_upload, seed_box
 from gan_demo.app.context import Context
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
@@ -36,7 +36,7 @@ def build(ctx: Context) -> None:
     slider_names = studio.slider_names()  # one slider per attribute any model has; each model shows its own
     with gr.Row():
         model = ctx.model_list(studio.editable, default)
-        seed = gr.Number(3, precision=0, minimum=0, label="Seed")
+        seed = seed_box(3)
         photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
         with gr.Column(min_width=220):
             conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
@@ -69,7 +69,8 @@ def build(ctx: Context) -> None:
         return studio.edit(name, seed, photo, strengths, conditional, guided)
 
     parameters = ["name", "seed", "photo", "conditional", "guided", "extra", "extra_strength"]
-    button.click(
+    gr.on(
+        [button.click, seed.submit],
         ctx.handle(named(edit, parameters + [strength_parameter(a) for a in slider_names], optional=("photo",))),
         [model, seed, photo, conditional, guided, extra, extra_strength, *sliders],
         [before, after, probs_before, probs_after],
@@ -84,13 +85,14 @@ def build(ctx: Context) -> None:
     )
     with gr.Row():
         sets = [gr.Textbox(text, label=label) for text, label in zip(shown["equation"], "ABC")]
-        equation_seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+        equation_seed = seed_box(0)
     equation_button = gr.Button("Compute A − B + C", variant="primary")
     with gr.Row():
         exemplars = gr.Image(label="Exemplars of A, B and C (each row's mean last)", height=320)
         result = gr.Image(label="A − B + C (top left) and codes near it", height=320)
     implied = gr.Markdown(label="What the equation implies")
-    equation_button.click(
+    gr.on(
+        [equation_button.click, equation_seed.submit],
         ctx.handle(studio.equation),
         [model, *sets, equation_seed],
         [exemplars, result, implied],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import mask_editor, photo_upload
+from gan_demo.app.adapters import mask_editor, photo_upload, seed_box
 from gan_demo.app.context import Context
 from gan_demo.data.face_parts import CLASS_NAMES, PALETTE
 from gan_demo.map_studio import MAX_STYLES, MapStudio, canvas_image
@@ -36,7 +36,7 @@ def build(ctx: Context) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             with gr.Row():
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed (start face, styles)")
+                seed = seed_box(0, "Seed (start face, styles)")
                 styles = gr.Slider(1, MAX_STYLES, 3, step=1, precision=0, label="Styles")
             new = gr.Button("New face")
             photo = photo_upload(label="…or upload a face: its map", height=200)
@@ -83,7 +83,9 @@ def build(ctx: Context) -> None:
         )
         return *(made.rows.get(label) for label in rows), text
 
-    new.click(ctx.handle(start), [seed], [start_face, editor], api_name="map_start")  # descriptions: the docstrings
+    gr.on(
+        [new.click, seed.submit], ctx.handle(start), [seed], [start_face, editor], api_name="map_start"
+    )  # descriptions: the docstrings
     photo.upload(ctx.handle(upload), [photo], [start_face, editor], api_name="map_of_photo")
     generate.click(
         ctx.handle(make), [editor, seed, styles, style_face], [*rows.values(), score], api_name="map_to_face"

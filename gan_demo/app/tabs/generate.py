@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
+from gan_demo.app.adapters import seed_box
 from gan_demo.app.context import Context
 
 TITLE = "Generate"
@@ -13,12 +14,13 @@ TITLE = "Generate"
 def build(ctx: Context) -> None:
     with gr.Row():
         model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
-        seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+        seed = seed_box(0)
         truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
         n = gr.Slider(*limits.SAMPLES, 8, step=1, precision=0, label="Images")
     button = gr.Button("Generate", variant="primary")
     gallery = gr.Gallery(label="Samples", columns=8, height="auto")
-    button.click(
+    gr.on(
+        [button.click, seed.submit],  # Enter in the seed box generates too
         ctx.handle(ctx.studio.generate),
         [model, seed, truncation, n],
         gallery,

@@ -7,7 +7,7 @@ import time
 
 import gradio as gr
 
-from gan_demo.app.adapters import named, user_error
+from gan_demo.app.adapters import named, seed_box, user_error
 from gan_demo.app.context import Context
 from gan_demo.lab.distributions import DISTRIBUTIONS
 from gan_demo.lab.game import OBJECTIVES, LabConfig
@@ -75,7 +75,7 @@ def build(ctx: Context) -> None:
                     menu(64, 128, 256, 512, 1024), value=str(DEFAULT.batch), label="Batch", min_width=80
                 )
                 r1 = gr.Number(DEFAULT.r1, label="R1 penalty", min_width=80)
-                seed = gr.Number(DEFAULT.seed, precision=0, minimum=0, label="Seed", min_width=80)
+                seed = seed_box(DEFAULT.seed, min_width=80)
     controls = [distribution, objective, lr_d, lr_g, d_steps, hidden, layers, batch, r1, seed]
 
     def ready(state: LabSession | None, *settings) -> LabSession:

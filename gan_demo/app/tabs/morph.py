@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import named, photo_upload
+from gan_demo.app.adapters import named, photo_upload, seed_box
 from gan_demo.app.context import Context
 
 TITLE = "Interpolate / morph"
@@ -16,8 +16,8 @@ def build(ctx: Context) -> None:
     studio = ctx.studio
     with gr.Row():
         model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
-        seed_a = gr.Number(0, precision=0, minimum=0, label="Seed A")
-        seed_b = gr.Number(1, precision=0, minimum=0, label="Seed B")
+        seed_a = seed_box(0, "Seed A")
+        seed_b = seed_box(1, "Seed B")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
         frames = gr.Slider(*limits.FRAMES, 8, step=1, precision=0, label="Frames")
     with gr.Row():
@@ -33,7 +33,8 @@ def build(ctx: Context) -> None:
     with gr.Row():
         gif = gr.File(label="GIF")
         mp4 = gr.File(label="MP4")
-    button.click(
+    gr.on(
+        [button.click, seed_a.submit, seed_b.submit],
         ctx.handle(named(studio.morph, MORPH, optional=("photo_a", "photo_b"))),
         [model, seed_a, seed_b, photo_a, photo_b, frames, method],
         [gallery, gif, mp4],

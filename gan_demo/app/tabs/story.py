@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import named, photo_upload
+from gan_demo.app.adapters import named, photo_upload, seed_box
 from gan_demo.app.context import Context
 
 TITLE = "From autoencoder to GAN"
@@ -17,7 +17,7 @@ def build(ctx: Context) -> None:
     photo = photo_upload(label="Photo to reconstruct (optional)", height=160)
     if ctx.face_examples:
         gr.Examples([[ctx.face_examples[2]]], [photo])
-    seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+    seed = seed_box(0)
     button = gr.Button("Compare", variant="primary")
     rows = []
     for kind in studio.story_kinds():
@@ -30,7 +30,8 @@ def build(ctx: Context) -> None:
     def story(photo, seed):
         return [item for row in studio.story(photo, seed) for item in row]  # in the rows' order
 
-    button.click(
+    gr.on(
+        [button.click, seed.submit],
         ctx.handle(named(story, ["photo", "seed"], optional=("photo",))),
         [photo, seed],
         [c for row in rows for c in row],

@@ -8,7 +8,7 @@ import time
 import gradio as gr
 import pandas as pd
 
-from gan_demo.app.adapters import user_error
+from gan_demo.app.adapters import seed_box, user_error
 from gan_demo.app.context import Context
 from gan_demo.data.archives import MAX_MEMBERS
 from gan_demo.training.jobs import BATCH, KINDS, MINUTES, Busy, Request, Snapshot, shared_datasets
@@ -53,7 +53,7 @@ def build(ctx: Context) -> None:
                 size = gr.Radio(["32", "64"], value="64", label="Image size")  # text: see lab.menu
                 width = gr.Slider(8, 64, 64, step=8, precision=0, label="Network width")
                 batch = gr.Slider(8, 128, 64, step=8, precision=0, label="Batch size")
-                seed = gr.Number(0, precision=0, minimum=0, label="Seed")
+                seed = seed_box(0)
             with gr.Row():
                 start = gr.Button("Start training", variant="primary")
                 cancel = gr.Button("Cancel", variant="stop")

@@ -8,6 +8,7 @@ import itertools
 import gradio as gr
 import pandas as pd
 
+from gan_demo.app.adapters import seed_box
 from gan_demo.app.context import Context
 from gan_demo.clip_studio import MAX_FRAMES, ClipStudio, write_animation
 from gan_demo.data.moving_mnist import PREDICTED_FRAMES
@@ -41,7 +42,7 @@ def build(ctx: Context) -> None:
     with gr.Row():
         with gr.Column(scale=1, min_width=260):
             source = gr.Radio(SOURCES, value=SOURCES[0], label="Clip")
-            seed = gr.Number(0, precision=0, minimum=0, label="Seed (which clip, or which drawing of each digit)")
+            seed = seed_box(0, "Seed (which clip, or which drawing of each digit)")
             with gr.Accordion("Two digits I place", open=False):
                 digit_a = gr.Dropdown(DIGIT_CHOICES, value="3", label="Digit A (starts top left)")
                 angle_a = gr.Slider(-180, 180, 30, step=5, label="Direction of A (degrees, 0 = right, 90 = down)")
@@ -84,7 +85,7 @@ def build(ctx: Context) -> None:
 
     inputs = [source, seed, digit_a, digit_b, angle_a, angle_b, horizon]
     outputs = [animation, *plots, gif, mp4]
-    run.click(ctx.handle(predict), inputs, outputs, api_name="predict_clip")
+    gr.on([run.click, seed.submit], ctx.handle(predict), inputs, outputs, api_name="predict_clip")
     more.click(
         lambda h: min(int(h) + CONTINUE_BY, MAX_FRAMES), horizon, horizon, api_name=False, show_progress="hidden"
     ).then(ctx.handle(predict), inputs, outputs, api_name=False)
