@@ -329,6 +329,7 @@ def cmd_segment(model: Pretrained, args) -> None:
     palette's colours."""
     needs(model, "segment", "segment", "a segmenter")
     out = Path(args.out)
+
     def read(path):
         return to_tensor(open_image(path), model.arch.size, model.arch.channels)
 
@@ -346,6 +347,7 @@ def cmd_translate(model: Pretrained, args) -> None:
         style = model.style_of(to_tensor(open_image(args.style), model.arch.size, model.arch.channels))
     else:
         style = sample_codes(1, model.arch.z_dim, args.seed, 1.0)
+
     def read(path):
         return torch.from_numpy(load_map(path, model.arch.size))[None]
 
@@ -529,7 +531,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     command("segment", "face -> part map: OUT/NAME.png class ids 0-7, OUT/preview/NAME.png in colour", image=True)
     c = command("translate", "part map -> face: one RGB face per class-id (or palette-colour) PNG")
     c.add_argument("--map", required=True, help="a map PNG, or a folder of them (outputs mirror the names)")
-    c.add_argument("--style", help="a face whose style (colours, light) the faces take (default: --seed's random style)")
+    c.add_argument(
+        "--style", help="a face whose style (colours, light) the faces take (default: --seed's random style)"
+    )
     digits_from = {
         "choices": ("held-out", "all"),
         "default": "held-out",

@@ -120,6 +120,14 @@ class Studio:
         """The models that sample."""
         return [n for n, m in self.models.items() if m.spec.can("sample")]
 
+    def title(self, name: str) -> str:
+        """A model as a menu shows it: what it is and what it draws, then its file name in small
+        print ("AE+GAN, faces · aegan-celeba64")."""
+        model = self.models.get(name)
+        if model is None:
+            return name
+        return f"{model.spec.title}, {model.domain.name} · {name}"
+
     def showcase(self, names: list[str]) -> str | None:
         """Of these models, the one to show first: sharp samples and an encoder for photos (the
         AE+GAN), else sharp samples, else the first."""

@@ -25,6 +25,8 @@ class Context:
     model_lists: list[tuple[gr.Dropdown, Callable[[], list[str]]]] = field(default_factory=list)
 
     trainer: Trainer | None = None  # the server's one training slot (the Train tab's)
+    # (callback, inputs, outputs) run as a page opens, so it shows results before any click
+    arrivals: list[tuple[Callable, list, list]] = field(default_factory=list)
 
     @classmethod
     def of(cls, studio: Studio) -> Context:
@@ -48,9 +50,13 @@ class Context:
         callback = with_progress(fn, len(inputs), len(outputs), api_name)
         stoppable(*buttons, self.handle(callback), inputs, outputs, api_name, description)
 
+    def on_arrival(self, fn: Callable, inputs: list, outputs: list) -> None:
+        """Run `fn` when a page opens, its answers shown as if its button had been pressed."""
+        self.arrivals.append((fn, inputs, outputs))
+
     def model_list(self, choices: Callable[[], list[str]], value: str | None, **kwargs) -> gr.Dropdown:
         """A tab's model dropdown of `choices()`, kept up to date as models are added."""
-        dropdown = gr.Dropdown(choices(), value=value, label=kwargs.pop("label", "Model"), **kwargs)
+        dropdown = gr.Dropdown(self.titled(choices()), value=value, label=kwargs.pop("label", "Model"), **kwargs)
         self.model_lists.append((dropdown, choices))
         return dropdown
 
@@ -60,10 +66,14 @@ class Context:
         choices of the page it came from, which for a new page are these."""
         updates = []
         for dropdown, choices in self.model_lists:
-            names = choices()
-            dropdown.choices = [(n, n) for n in names]
-            updates.append(gr.update(choices=names))
+            titled = self.titled(choices())
+            dropdown.choices = titled
+            updates.append(gr.update(choices=titled))
         return updates
+
+    def titled(self, names: list[str]) -> list[tuple[str, str]]:
+        """A menu's (shown, value) pairs: the model's title shown, its file name the value (and the API's)."""
+        return [(self.studio.title(n), n) for n in names]
 
     @property
     def generators(self) -> list[str]:

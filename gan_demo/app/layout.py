@@ -13,8 +13,9 @@ from .adapters import MAX_FILE_SIZE
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
-# train last: its run, once done, updates the model lists of the tabs before it
-TABS = (generate, morph, attributes, inpainting, colorization, face_map, video, story, lab, train)
+# the course's story first (it says what every other tab's models are); train last: its run,
+# once done, updates the model lists of the tabs before it
+TABS = (story, generate, morph, attributes, inpainting, colorization, face_map, video, lab, train)
 
 
 def build_app(studio: Studio) -> gr.Blocks:
@@ -32,6 +33,8 @@ def build_app(studio: Studio) -> gr.Blocks:
                 tab.build(ctx)
         # a page opened after the app trained a model lists it too
         demo.load(ctx.refreshed_lists, None, [d for d, _ in ctx.model_lists], api_name=False, show_progress="hidden")
+        for fn, inputs, outputs in ctx.arrivals:  # results on arrival, not an empty page
+            demo.load(fn, inputs, outputs, api_name=False, show_progress="hidden")
     return demo
 
 

@@ -74,11 +74,15 @@ def attach_maps(data: ImageData, path: str | os.PathLike) -> ImageData:
     and counted in `skipped` (the preparation drops faces it finds no face mesh in)."""
     maps, filenames = read_maps(path)
     if maps.shape[1:] != (data.size, data.size):
-        raise DataError(f"{Path(path).name}: maps are {maps.shape[1]}x{maps.shape[2]}, the faces {data.size}x{data.size}")
+        raise DataError(
+            f"{Path(path).name}: maps are {maps.shape[1]}x{maps.shape[2]}, the faces {data.size}x{data.size}"
+        )
     row = {name: i for i, name in enumerate(filenames)}
     keep = [i for i, name in enumerate(data.names) if name in row]
     if not keep:
-        raise DataError(f"{Path(path).name}: none of its {len(filenames)} maps names a face of {Path(data.source).name}")
+        raise DataError(
+            f"{Path(path).name}: none of its {len(filenames)} maps names a face of {Path(data.source).name}"
+        )
     index = torch.tensor(keep)
     return replace(
         data,

@@ -47,6 +47,7 @@ class ModelKind:
     needs_source: bool = False  # refits networks of a trained checkpoint (train.py --generator)
     frozen_generator: bool = False  # its generator comes from the source and never changes
     story: str = ""  # what the course's AE -> VAE -> GAN -> AE+GAN comparison says of it
+    title: str = ""  # its name for people ("AE+GAN"), where `name` is the registry's and the files'
 
     def __post_init__(self) -> None:
         unknown = set(self.abilities) - ABILITIES
@@ -148,6 +149,11 @@ STORIES = {
     "dcgan": "DCGAN: the discriminator judges realism, so samples are sharp, but there is no encoder for photos.",
     "aegan": "AE+GAN: sharp like the GAN, and its encoder maps your photo into the same space, so it can be edited.",
 }
+TITLES = {
+    "ae": "Autoencoder", "vae": "VAE", "dcgan": "DCGAN", "aegan": "AE+GAN", "classifier": "Attribute classifier",
+    "encoder": "Encoder refit", "video": "Video predictor", "video-gan": "Video predictor (GAN)",
+    "segmenter": "Face segmenter", "pix2pix": "Map-to-face (pix2pix)",
+}  # fmt: skip
 AUTOENCODER = {"G": generator, "E": encoder}
 for row in (
     ModelKind("ae", AUTOENCODER, f"{OBJECTIVES}:AutoEncoder", CODES_AND_IMAGES, gaussian_prior=False),
@@ -189,4 +195,4 @@ for row in (
         arch_defaults={"width": 32, "z_dim": 8}, adversarial=True,
     ),
 ):  # fmt: skip
-    register(replace(row, story=STORIES.get(row.name, "")))
+    register(replace(row, story=STORIES.get(row.name, ""), title=TITLES[row.name]))

@@ -73,11 +73,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--loss", choices=("bce", "hinge"), help=f"GAN loss (default {H.loss})")
     p.add_argument("--size", type=int, choices=SUPPORTED_SIZES, help="image size (default: 64, or 32 for MNIST)")
     p.add_argument("--channels", type=int, choices=SUPPORTED_CHANNELS, help="default: the data's own")
-    p.add_argument("--width", type=int, help=f"base channel width of every network (default {ARCH.width}{per_kind('width')})")
+    p.add_argument(
+        "--width", type=int, help=f"base channel width of every network (default {ARCH.width}{per_kind('width')})"
+    )
     p.add_argument("--enc-width", type=int, help=f"base width of the encoder and classifier (default {ARCH.enc_width})")
     p.add_argument("--z-dim", type=int, help=f"code size (default {ARCH.z_dim}{per_kind('z_dim')})")
     p.add_argument(
-        "--maps", help="face-part maps to train on (.npz from gan_demo.data.prepare_face_maps), joined to the faces by name"
+        "--maps",
+        help="face-part maps to train on (.npz from gan_demo.data.prepare_face_maps), joined to the faces by name",
     )
     p.add_argument("--seed", type=int, default=RunConfig.seed)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -236,9 +239,7 @@ def run_config(args: argparse.Namespace, data, name: str, command: str) -> RunCo
         kind=args.model,
         out=args.out,
         name=name,
-        arch=ArchConfig(
-            channels=data.channels, size=data.size, **arch_numbers(args, spec)
-        ),
+        arch=ArchConfig(channels=data.channels, size=data.size, **arch_numbers(args, spec)),
         hyper=Hyper.for_kind(spec, **{field: getattr(args, field) for field in Hyper.names()}),
         batch_size=args.batch_size,
         epochs=args.epochs,

@@ -125,13 +125,13 @@ def test_attributes_tab_follows_the_model_from_faces_to_digits(page, shots):
 
     def pick(model):
         panel.get_by_label("Model").first.click()
-        page.get_by_role("option", name=model, exact=True).click()
+        page.get_by_role("option", name=model).click()  # the menu shows "AE+GAN, digits · aegan-mnist"
         page.wait_for_timeout(1000)
 
     def shown(slider):
         return panel.get_by_role("slider", name=slider).first.is_visible()
 
-    pick("aegan-mnist")
+    pick("· aegan-mnist")
     assert shown("thickness") and shown("slant") and not shown("Smiling")
     assert panel.get_by_text("Guided: the digit classifier holds the digit", exact=False).first.is_visible()
     after = panel.locator("img[src*='gradio_api/file']").nth(1)
@@ -139,7 +139,7 @@ def test_attributes_tab_follows_the_model_from_faces_to_digits(page, shots):
     panel.get_by_role("button", name="Apply").click()
     page.wait_for_function("([el, old]) => el.src !== old && el.complete", arg=[after.element_handle(), old])
     page.screenshot(path=shots / "attributes-digits.png", full_page=True)
-    pick("aegan-celeba64")  # and back: the faces' sliders return
+    pick("· aegan-celeba64")  # and back: the faces' sliders return
     assert shown("Smiling") and not shown("thickness")
 
 
@@ -176,7 +176,7 @@ def test_inpainting_tab_on_a_digit_model(browser, app_url, shots):
     canvas.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(2000)
     panel.get_by_label("Model").first.click()
-    page.get_by_role("option", name="aegan-mnist", exact=True).click()
+    page.get_by_role("option", name="· aegan-mnist").click()
     page.wait_for_timeout(500)
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -216,10 +216,11 @@ def test_colorization_tab(page, shots):
 
 
 def test_story_tab(page, shots):
-    panel = open_tab(page, "From autoencoder to GAN")
+    panel = open_tab(page, "Start here")
     use_example(panel)
     panel.get_by_role("button", name="Compare").click()
-    wait_for_images(panel, 16, timeout=90_000)
+    page.wait_for_function("() => !document.body.innerText.includes('processing')", timeout=90_000)
+    wait_for_images(panel, 16 + 3, timeout=90_000)  # the samples, and the 3 encoders' reconstructions
     page.screenshot(path=shots / "story.png", full_page=True)
 
 
@@ -398,9 +399,16 @@ def test_typed_seeds_enter_and_uploads_are_answered_at_once(browser, app_url, tm
     seed.fill("1.5")
     seed.press("Tab")
     page.wait_for_function("el => el.value === '2'", arg=seed.element_handle(), timeout=10_000)
+    wait_for_images(panel, 8)  # shown on arrival
+    shown = panel.evaluate("p => [...p.querySelectorAll('img')].map(e => e.src).join()")
     seed.fill("7")
     seed.press("Enter")  # no click on Generate
-    wait_for_images(panel, 8)
+    page.wait_for_function(
+        "([p, old]) => { const now = [...p.querySelectorAll('img')]; return now.length >= 8 &&"
+        " now.map(e => e.src).join() !== old && now.every(e => e.complete && e.naturalWidth > 0); }",
+        arg=[panel.element_handle(), shown],
+        timeout=30_000,
+    )
 
     colour = open_tab(page, "Colorization")
     wide, broken = tmp_path / "wide.png", tmp_path / "broken.png"
@@ -417,4 +425,22 @@ def test_typed_seeds_enter_and_uploads_are_answered_at_once(browser, app_url, tm
         timeout=15_000,
     )
     assert not any("/tmp" in text or "gradio" in text for text in toasts(page))
+    page.close()
+
+
+def test_the_page_opens_on_the_course_with_results_and_named_models(browser, app_url, shots):
+    """#18 item 12: the first tab is the course's story, already showing each model's samples; the
+    Generate tab's gallery is full before any click; model menus say what each model is."""
+    page = open_app(browser, app_url)
+    first = page.get_by_role("tab").first
+    assert "Start here" in first.inner_text() and first.get_attribute("aria-selected") == "true"
+    story = page.get_by_role("tabpanel").filter(has=page.get_by_role("button", name="Compare"))
+    wait_for_images(story, 16, timeout=60_000)  # four models' four samples, no click
+    page.screenshot(path=shots / "start-here.png", full_page=True)
+    generate = open_tab(page, "Generate")
+    wait_for_images(generate, 8, timeout=30_000)
+    generate.get_by_label("Model").first.click()
+    page.get_by_role("option", name="AE+GAN, faces · aegan-celeba64").wait_for(timeout=10_000)
+    page.get_by_role("option", name="DCGAN, digits · dcgan-mnist").wait_for(timeout=10_000)
+    page.keyboard.press("Escape")
     page.close()

@@ -19,9 +19,11 @@ def build(ctx: Context) -> None:
         n = gr.Slider(*limits.SAMPLES, 8, step=1, precision=0, label="Images")
     button = gr.Button("Generate", variant="primary")
     gallery = gr.Gallery(label="Samples", columns=8, height="auto")
+    generated = ctx.handle(ctx.studio.generate)
+    ctx.on_arrival(generated, [model, seed, truncation, n], gallery)
     gr.on(
         [button.click, seed.submit],  # Enter in the seed box generates too
-        ctx.handle(ctx.studio.generate),
+        generated,
         [model, seed, truncation, n],
         gallery,
         api_name="generate",

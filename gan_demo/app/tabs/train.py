@@ -11,6 +11,7 @@ import pandas as pd
 from gan_demo.app.adapters import seed_box, user_error
 from gan_demo.app.context import Context
 from gan_demo.data.archives import MAX_MEMBERS
+from gan_demo.models import kinds
 from gan_demo.training.jobs import BATCH, KINDS, MINUTES, Busy, Request, Snapshot, shared_datasets
 
 TITLE = "Train"
@@ -19,7 +20,6 @@ CHART_POINTS = 400  # per loss, at most: a GPU run logs thousands of rows
 SHARED_HOLDOUT = 500  # the shipped models' held-out faces and digits stay unseen here too
 UPLOAD = "My images (a zip)"
 LABELS = {"faces": "Faces (CelebA, 9,000 at 64x64)", "digits": "Digits (MNIST, 10,000)"}
-KIND_LABELS = {"dcgan": "DCGAN", "aegan": "AE+GAN", "vae": "VAE", "ae": "Autoencoder"}
 
 
 def expectations(device: str) -> str:
@@ -47,7 +47,7 @@ def build(ctx: Context) -> None:
                 label=f"A zip of images (at most {MAX_MEMBERS:,} files and 10 MB; centre-cropped to squares)",
                 visible=not sources,
             )
-            kind = gr.Radio([(KIND_LABELS[k], k) for k in KINDS], value="dcgan", label="Model")
+            kind = gr.Radio([(kinds.get(k).title, k) for k in KINDS], value="dcgan", label="Model")
             minutes = gr.Number(10, minimum=MINUTES[0], maximum=MINUTES[1], label="Minutes of training")
             with gr.Accordion("Network and batch", open=False):
                 size = gr.Radio(["32", "64"], value="64", label="Image size")  # text: see lab.menu
