@@ -24,6 +24,8 @@ from gan_demo.data.map_files import load_map, save_map
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
+from gan_demo.latent.average import AVERAGE_OF, AVERAGE_SEED, average_code, truncated
+from gan_demo.latent.code_scale import CodeScale, code_scale_path, measure, random_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
 from gan_demo.latent.equation import POOL, ExemplarPool, build_pool, exemplars_path, solve
@@ -78,8 +80,13 @@ def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
 
 
 def cmd_sample(model: Pretrained, args) -> None:
-    z = sample_codes(args.n, model.arch.z_dim, args.seed, args.truncation)
-    images = model.generate(z).cpu()
+    scale_file = code_scale_path(args.checkpoint)
+    scale = CodeScale.load(scale_file, model.arch.z_dim) if scale_file.exists() else None
+    codes = random_codes(model, args.n, args.seed, scale)
+    z = truncated(
+        codes, args.truncation, lambda: average_code(model, random_codes(model, AVERAGE_OF, AVERAGE_SEED, scale))
+    )
+    images = model.generate(z.to(model.device)).cpu()
     out = Path(args.out)
     write(images, [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)])
     if args.grid:
@@ -149,6 +156,14 @@ def exemplar_pool(model: Pretrained, guide: Pretrained, checkpoint: str) -> Exem
 def cmd_exemplars(model: Pretrained, args) -> None:
     pool = build_pool(model, classifier_for(model, args.classifier), args.n)
     print(f"wrote {pool.save(exemplars_path(args.checkpoint))}")
+
+
+def cmd_code_scale(model: Pretrained, args) -> None:
+    n = bounded_int(args.n, "--n", 2, 1_000_000)
+    data = load_images(args.data, model.arch.size, model.arch.channels)
+    images = data.images[:n].float() / 127.5 - 1
+    scale = measure(model, images)
+    print(f"wrote {scale.save(code_scale_path(args.checkpoint))} (the codes of {scale.images} images)")
 
 
 def cmd_edit(model: Pretrained, args) -> None:
@@ -445,7 +460,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
     c = command("sample", "N images from a seed")
     c.add_argument("--n", type=int, default=16)
-    c.add_argument("--truncation", type=float, default=1.0)
+    c.add_argument(
+        "--truncation", type=float, default=1.0, help="below 1, samples moved towards the average face (0.7 in the app)"
+    )
     c.add_argument("--grid", action="store_true", help="also write a contact sheet")
     c = command("interpolate", "a morph through keyframes (seed:N or photo paths): frames, GIF, MP4", detail_bound=True)
     c.add_argument("--keyframes", nargs="+", default=["seed:0", "seed:1"])
@@ -513,6 +530,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--classifier",
         help="reads the samples (default: the classifier of the model's images beside it, else in checkpoints/)",
     )
+    c = command(
+        "code-scale",
+        "measure where an autoencoder's codes of real images lie, saved beside the checkpoint: its random "
+        "samples are drawn there (a plain autoencoder's codes are far from N(0, I))",
+        out=False,
+    )
+    c.add_argument("--data", required=True, help="the images it was trained on (a folder, npz shards or IDX files)")
+    c.add_argument("--n", type=int, default=2000, help="images whose codes are measured")
     c = command("predict", "video: the frames that follow each clip of a .npy file", out=False)
     c.add_argument(
         "--clips",
@@ -579,6 +604,7 @@ COMMANDS = {
     "colorize": cmd_colorize,
     "directions": cmd_directions,
     "exemplars": cmd_exemplars,
+    "code-scale": cmd_code_scale,
     "evaluate": cmd_evaluate,
     "predict": cmd_predict,
     "segment": cmd_segment,

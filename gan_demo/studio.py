@@ -21,6 +21,8 @@ from gan_demo.clip_studio import digits_path, load_digits
 from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
 from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.attributes import directions_from_classifier
+from gan_demo.latent.average import AVERAGE_OF, AVERAGE_SEED, average_code, truncated
+from gan_demo.latent.code_scale import CodeScale, code_scale_path, random_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import conditional_rule, edit_codes, subject
 from gan_demo.latent.equation import EXEMPLARS, POOL, ExemplarPool, build_pool, exemplars_path, solve
@@ -59,6 +61,8 @@ class Studio:
         default_factory=dict
     )  # a video model's, and labels
     skipped: dict[str, str] = field(default_factory=dict)
+    averages: dict[str, torch.Tensor] = field(default_factory=dict)  # each model's average-face code
+    scales: dict[str, CodeScale] = field(default_factory=dict)  # where a plain autoencoder's codes lie
     lock: threading.Lock = field(default_factory=threading.Lock)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
 
@@ -86,6 +90,12 @@ class Studio:
                     studio.directions[stem.name] = directions
                 except Exception as err:  # as above: a bad side file must not stop the app
                     studio.skipped[stem.name + ".directions"] = str(err)
+            if code_scale_path(stem).exists():
+                try:
+                    z_dim = studio.models[stem.name].arch.z_dim
+                    studio.scales[stem.name] = CodeScale.load(code_scale_path(stem), z_dim)
+                except Exception as err:  # as above
+                    studio.skipped[stem.name + ".codes"] = str(err)
             if exemplars_path(stem).exists():
                 try:
                     studio.pools[stem.name] = ExemplarPool.load(exemplars_path(stem))
@@ -126,7 +136,7 @@ class Studio:
         model = self.models.get(name)
         if model is None:
             return name
-        return f"{model.spec.title}, {model.domain.name} · {name}"
+        return f"{model.spec.title or model.kind}, {model.domain.name} · {name}"  # a kind without a title: its name
 
     def showcase(self, names: list[str]) -> str | None:
         """Of these models, the one to show first: sharp samples and an encoder for photos (the
@@ -173,7 +183,22 @@ class Studio:
         model = self.model(name)
         n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         truncation = limits.bounded_float(truncation, "truncation", *limits.TRUNCATION)
-        return show(model.generate(sample_codes(n, model.arch.z_dim, limits.seed(seed), truncation)))
+        codes = truncated(self.random_codes(name, n, limits.seed(seed)), truncation, lambda: self.average_code(name))
+        return show(model.generate(codes))
+
+    def random_codes(self, name: str, n: int, seed: int) -> torch.Tensor:
+        """n random codes of a seed: from N(0, I), or for a model whose codes nothing shapes (a plain
+        autoencoder) at the scale its own codes have, when it was measured."""
+        return random_codes(self.models[name], n, seed, self.scales.get(name))
+
+    def average_code(self, name: str) -> torch.Tensor:
+        """The model's average-face code, found once (a projection, about 3 s) and kept."""
+        if name not in self.averages:  # once found, read without waiting behind optimisations
+            with self.lock:  # finding it is an optimisation, queued like the others
+                if name not in self.averages:
+                    codes = self.random_codes(name, AVERAGE_OF, AVERAGE_SEED)
+                    self.averages[name] = average_code(self.model(name), codes)
+        return self.averages[name]
 
     def morph(
         self,
@@ -336,7 +361,7 @@ class Studio:
                 rows.append((f"{kind}: no face model of this kind is loaded", [], None))
                 continue
             model = self.models[name]
-            samples = show(model.generate(sample_codes(n, model.arch.z_dim, seed)))
+            samples = show(model.generate(self.random_codes(name, n, seed)))
             recon = None
             if image is not None and model.has_encoder:
                 photo = to_tensor(image, model.arch.size, model.arch.channels)

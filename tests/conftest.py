@@ -137,8 +137,22 @@ def tiny_map_models(tiny_models) -> dict[str, Path]:
     data = load_images(tiny_models["data"])
     maps = root / "maps.npz"
     write_maps(maps, (data.images[:, 0] // 32).numpy(), data.names, [])
-    tiny = [*TINY_ARCH, "--batch-size", "4", "--max-images", "8", "--data", str(tiny_models["data"]), "--maps", str(maps)]
-    for extra in (["--model", "segmenter"], ["--model", "pix2pix"], ["--model", "pix2pix", "--adv-weight", "0", "--name", "pix2pix-l1"]):
+    tiny = [
+        *TINY_ARCH,
+        "--batch-size",
+        "4",
+        "--max-images",
+        "8",
+        "--data",
+        str(tiny_models["data"]),
+        "--maps",
+        str(maps),
+    ]
+    for extra in (
+        ["--model", "segmenter"],
+        ["--model", "pix2pix"],
+        ["--model", "pix2pix", "--adv-weight", "0", "--name", "pix2pix-l1"],
+    ):
         assert train.main([*extra, *tiny, "--out", str(root)]) == 0
     return {"maps": maps, "segmenter": root / "segmenter-faces", "pix2pix": root / "pix2pix-faces"}
 

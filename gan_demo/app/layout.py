@@ -9,7 +9,7 @@ import gradio as gr
 
 from gan_demo.studio import Studio
 
-from .adapters import MAX_FILE_SIZE
+from .adapters import MAX_FILE_SIZE, without_folders
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
@@ -27,7 +27,8 @@ def build_app(studio: Studio) -> gr.Blocks:
             "faces. Models trained on CelebA (non-commercial research only) and MNIST."
         )
         if studio.skipped:
-            gr.Markdown("Skipped checkpoints: " + "; ".join(f"`{k}`: {v}" for k, v in studio.skipped.items()))
+            skipped = "; ".join(f"`{k}`: {without_folders(v)}" for k, v in studio.skipped.items())
+            gr.Markdown("Skipped checkpoints: " + skipped)  # named by their files, not the server's folders
         for tab in TABS:
             with gr.Tab(tab.TITLE):
                 tab.build(ctx)

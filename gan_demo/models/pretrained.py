@@ -21,7 +21,13 @@ from .checkpoints import CheckpointError, checkpoint_paths, load_checkpoint, spl
 from .kinds import ModelKind
 from .nets import ArchConfig
 
-SIDE_FILES = (".state.safetensors", ".directions.safetensors", ".exemplars.safetensors", ".digits.safetensors")
+SIDE_FILES = (
+    ".state.safetensors",
+    ".directions.safetensors",
+    ".exemplars.safetensors",
+    ".digits.safetensors",
+    ".codes.safetensors",
+)
 
 
 def shipped_folder() -> Path:

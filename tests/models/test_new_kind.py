@@ -85,7 +85,7 @@ def test_a_kind_registered_here_trains_saves_loads_and_is_offered_by_the_app(toy
     from gan_demo.app.layout import build_app
 
     choices = [
-        [c[0] for c in component["props"]["choices"]]
+        [c[1] for c in component["props"]["choices"]]  # (title, file name) pairs
         for component in build_app(studio).get_config_file()["components"]
         if component["type"] == "dropdown" and component["props"].get("label") == "Model"
     ]

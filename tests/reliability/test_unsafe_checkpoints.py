@@ -129,6 +129,7 @@ def test_the_app_starts_with_the_valid_ones_and_says_which_were_skipped(broken):
     try:
         config = httpx.get(f"http://127.0.0.1:{port}/config").text
         assert "Skipped checkpoints" in config and all(f"`{name}`" in config for name in problems)
+        assert str(folder) not in config  # each file named, not the server's folder
     finally:
         demo.close()
     assert not marker.exists()
