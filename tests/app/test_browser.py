@@ -444,3 +444,27 @@ def test_the_page_opens_on_the_course_with_results_and_named_models(browser, app
     page.get_by_role("option", name="DCGAN, digits · dcgan-mnist").wait_for(timeout=10_000)
     page.keyboard.press("Escape")
     page.close()
+
+
+def test_attributes_are_live_and_their_results_beside_the_sliders(browser, app_url, shots):
+    """#18 item 2: letting go of a slider edits (no Apply), at 1280x900 the before and after images
+    and both read-outs are in view without scrolling, and the read-outs list the edited attribute."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url)
+    panel = open_tab(page, "Attributes")
+    slider = panel.get_by_role("slider", name="Smiling").first
+    slider.wait_for(timeout=30_000)
+    box = slider.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] / 2)  # a click is a release
+    results = panel.locator("img[src*='image-00']")  # before and after, as this request's files
+    results.nth(1).wait_for(timeout=60_000)
+    page.wait_for_function(
+        "els => els.every(e => e.complete && e.naturalWidth > 0)", arg=results.element_handles(), timeout=30_000
+    )
+    for i in range(2):
+        assert results.nth(i).bounding_box()["y"] + results.nth(i).bounding_box()["height"] <= 900
+    readout = panel.locator("[data-testid='label']").last
+    readout.get_by_text("Smiling").first.wait_for(timeout=10_000)
+    assert readout.bounding_box()["y"] + readout.bounding_box()["height"] <= 900
+    page.screenshot(path=shots / "attributes-live.png")
+    page.close()

@@ -22,6 +22,17 @@ def strength_parameter(attribute: str) -> str:
     return "strength_" + re.sub(r"\W", "_", attribute)
 
 
+READ_OUTS = 6  # attributes each read-out lists
+
+
+def read_outs(before: dict[str, float], after: dict[str, float], edited: list[str]) -> list[str]:
+    """The attributes both read-outs list: the edited ones always, then those the edit changed
+    most (a read-out of the top attributes alone headlined "No_Beard" and hid the edit)."""
+    known = [a for a in edited if a in before]
+    rest = sorted((a for a in before if a not in known), key=lambda a: -abs(after.get(a, 0) - before[a]))
+    return (known + rest)[: max(READ_OUTS, len(known))]
+
+
 def guided_label(domain: Domain) -> str:
     if domain is DIGITS:
         return "Guided: the digit classifier holds the digit, or steers to the one asked for"
@@ -34,47 +45,65 @@ def build(ctx: Context) -> None:
     default = studio.showcase(editable)
     shown = studio.attribute_controls(default)
     slider_names = studio.slider_names()  # one slider per attribute any model has; each model shows its own
+    # controls left, results right: every edit's before and after in view beside its sliders
     with gr.Row():
-        model = ctx.model_list(studio.editable, default)
-        seed = seed_box(3)
-        photo = photo_upload(label="Photo (optional: replaces the seed)", height=160)
-        with gr.Column(min_width=220):
-            conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
-            guided = gr.Checkbox(True, label=guided_label(shown["domain"]), visible=shown["guided"])
-    with gr.Column(visible=shown["domain"] is FACES) as examples:  # the example photo is a face
-        if ctx.face_examples:
-            gr.Examples([[ctx.face_examples[2]]], [photo])
-    sliders = [
-        gr.Slider(
-            *limits.STRENGTH,
-            2.0 if attr in FIRST_EDITS else 0,
-            step=0.25,
-            label=attr,
-            visible=attr in shown["sliders"],
-        )
-        for attr in slider_names
-    ]
-    with gr.Row():
-        extra = gr.Dropdown(shown["extra_choices"], value=shown["extra"], label="Any other attribute")
-        extra_strength = gr.Slider(*limits.STRENGTH, 0, step=0.25, label="Its strength")
-    button = gr.Button("Apply", variant="primary")
-    with gr.Row():
-        before = gr.Image(label="Before", height=256)
-        after = gr.Image(label="After", height=256)
-        probs_before = gr.Label(num_top_classes=6, label="Attributes before")
-        probs_after = gr.Label(num_top_classes=6, label="Attributes after")
+        with gr.Column(scale=5, min_width=300):
+            with gr.Row():
+                model = ctx.model_list(studio.editable, default)
+                seed = seed_box(3)
+            with gr.Row():
+                photo = photo_upload(label="Photo (optional: replaces the seed)", height=150)
+                with gr.Column(min_width=200):
+                    conditional = gr.Checkbox(True, label="Keep other attributes (conditional directions)")
+                    guided = gr.Checkbox(True, label=guided_label(shown["domain"]), visible=shown["guided"])
+            with gr.Column(visible=shown["domain"] is FACES) as examples:  # the example photo is a face
+                if ctx.face_examples:
+                    gr.Examples([[ctx.face_examples[2]]], [photo])
+            with gr.Row():
+                sliders = [
+                    gr.Slider(
+                        *limits.STRENGTH,
+                        2.0 if attr in FIRST_EDITS else 0,
+                        step=0.25,
+                        label=attr,
+                        visible=attr in shown["sliders"],
+                        min_width=140,
+                    )
+                    for attr in slider_names
+                ]
+            with gr.Row():
+                extra = gr.Dropdown(shown["extra_choices"], value=shown["extra"], label="Any other attribute")
+                extra_strength = gr.Slider(*limits.STRENGTH, 0, step=0.25, label="Its strength")
+            button = gr.Button("Apply (or let go of a slider)", variant="primary")
+        with gr.Column(scale=6, min_width=300):
+            with gr.Row():
+                before = gr.Image(label="Before", height=256)
+                after = gr.Image(label="After", height=256)
+            with gr.Row():
+                probs_before = gr.Label(num_top_classes=READ_OUTS, label="Attributes before (the edited first)")
+                probs_after = gr.Label(num_top_classes=READ_OUTS, label="Attributes after")
 
     def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values):
         strengths = studio.slider_strengths(name, dict(zip(slider_names, values)), extra, extra_strength)
-        return studio.edit(name, seed, photo, strengths, conditional, guided)
+        shown_before, shown_after, read_before, read_after = studio.edit(
+            name, seed, photo, strengths, conditional, guided
+        )
+        names = read_outs(read_before, read_after, [a for a, v in strengths.items() if v])
+        return (
+            shown_before,
+            shown_after,
+            {a: read_before[a] for a in names},
+            {a: read_after[a] for a in names},
+        )
 
     parameters = ["name", "seed", "photo", "conditional", "guided", "extra", "extra_strength"]
     gr.on(
-        [button.click, seed.submit],
+        [button.click, seed.submit, *(s.release for s in sliders), extra_strength.release],  # live on letting go
         ctx.handle(named(edit, parameters + [strength_parameter(a) for a in slider_names], optional=("photo",))),
         [model, seed, photo, conditional, guided, extra, extra_strength, *sliders],
         [before, after, probs_before, probs_after],
         api_name="edit",
+        trigger_mode="always_last",  # slider after slider: the latest edit, not a queue of them
         api_description="A face (a seed, or a photo projected into the model) before and after moving its code along "
         "attribute directions, with the attribute classifier's read-outs of both",
     )
