@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from torchvision.utils import make_grid
 
+from gan_demo.cache import Recent, content_hash
 from gan_demo.clip_studio import digits_path, load_digits
 from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
 from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
@@ -38,6 +39,7 @@ from . import limits
 log = logging.getLogger(__name__)
 
 KEEP_FILES_S = 15 * 60
+PROJECTIONS_KEPT = 64  # photos' codes kept (a few KB each) for re-edits and re-morphs
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
 TRAINED_DIRECTIONS = 2000  # samples labelled for a model the app trained (the shipped DCGAN's 10,000: 43 s)
@@ -63,6 +65,7 @@ class Studio:
     skipped: dict[str, str] = field(default_factory=dict)
     averages: dict[str, torch.Tensor] = field(default_factory=dict)  # each model's average-face code
     scales: dict[str, CodeScale] = field(default_factory=dict)  # where a plain autoencoder's codes lie
+    projections: Recent = field(default_factory=lambda: Recent(PROJECTIONS_KEPT))  # photos' codes, by content
     lock: threading.Lock = field(default_factory=threading.Lock)
     work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gan_demo_")))
 
@@ -173,10 +176,16 @@ class Studio:
     def code(self, model: Pretrained, seed: int, upload=None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A seed's code, or an uploaded photo's projected code; with the photo's detail (zeros
         for a seed), which edits and morphs keep so the photo still looks like itself."""
-        if upload is not None:
+        if upload is None:
+            return subject(model, limits.seed(seed))
+        key = (model.name, content_hash(upload))
+        found = self.projections.get(key)
+        if found is None:
             with self.lock:
-                return subject(model, photo=self.photo(model, upload))
-        return subject(model, limits.seed(seed))
+                found = subject(model, photo=self.photo(model, upload))
+            self.projections.put(key, found)
+        z, detail = found
+        return z.clone(), None if detail is None else detail.clone()  # the kept ones never change
 
     # -- operations -----------------------------------------------------------------------------------
     def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
@@ -235,17 +244,26 @@ class Studio:
                 continue
         return Path(tempfile.mkdtemp(prefix="request-", dir=self.work_dir))
 
-    def morph_preview(self, name: str, seed_a: int, seed_b: int, position: float, method: str = "slerp") -> Image.Image:
+    def morph_preview(
+        self,
+        name: str,
+        seed_a: int,
+        seed_b: int,
+        position: float,
+        method: str = "slerp",
+        photo_a=None,
+        photo_b=None,
+    ) -> Image.Image:
+        """The face at `position` on the morph's path: between the seeds, or the photos that
+        replace them (each projected once, then kept: moving the slider costs a generation)."""
         model = self.model(name)
         if method not in ("slerp", "lerp"):
             raise ValueError(f"method must be 'slerp' or 'lerp', got {method!r}")
-        keys = (
-            sample_codes(1, model.arch.z_dim, limits.seed(seed_a)),
-            sample_codes(1, model.arch.z_dim, limits.seed(seed_b)),
-        )
-        t = torch.tensor([limits.bounded_float(position, "position", 0.0, 1.0)])
-        z = (slerp if method == "slerp" else lerp)(keys[0][0], keys[1][0], t)
-        return show(model.generate(z))[0]
+        t = limits.bounded_float(position, "position", 0.0, 1.0)
+        (za, da), (zb, db) = self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)
+        z = (slerp if method == "slerp" else lerp)(za[0], zb[0], torch.tensor([t]))
+        detail = None if da is None or db is None else da + (db - da) * t
+        return show(model.generate(z, detail))[0]
 
     def read_out(self, model: Pretrained, images: torch.Tensor) -> dict[str, float]:
         classifier = self.classifier_for(model)

@@ -175,7 +175,7 @@ def app_url(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
     """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
     pytest.importorskip("gradio")
     from bench.app_load import free_port
-    from gan_demo.app.layout import launch
+    from gan_demo.app.layout import close, launch
     from gan_demo.studio import Studio
 
     folder = tiny_models["aegan"].parent
@@ -185,7 +185,7 @@ def app_url(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
     port = free_port()
     demo = launch(folder, "cpu", "127.0.0.1", port, share=False, block=False)
     yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    close(demo)  # after the requests still running
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,32 @@ except ImportError:
         return fn
 
 
+class Running:
+    """How many callbacks are running, so a server being closed can let them end: the process
+    aborts ("terminate called without an active exception") if it exits in the middle of a torch
+    operation on another thread."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._changed:
+            self._count += 1
+
+    def __exit__(self, *exc) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
+RUNNING = Running()
+
+
 def friendly(fn, new_folder: Callable[[], Path] | None = None, gpu: bool = True):
     """Turn the library's clear errors into a gr.Error the user sees (never crash the server), and
     with `new_folder` hand Gradio every output image as a file of this request's own (as_files);
@@ -46,7 +72,8 @@ def friendly(fn, new_folder: Callable[[], Path] | None = None, gpu: bool = True)
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            result = fn(*args, **kwargs)
+            with RUNNING:
+                result = fn(*args, **kwargs)
         except (ImageInputError, CheckpointError, ValueError, KeyError) as err:
             raise user_error(str(err)) from err
         return as_files(result, new_folder) if new_folder is not None else result

@@ -9,7 +9,7 @@ import gradio as gr
 
 from gan_demo.studio import Studio
 
-from .adapters import MAX_FILE_SIZE, without_folders
+from .adapters import MAX_FILE_SIZE, RUNNING, without_folders
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
@@ -37,6 +37,12 @@ def build_app(studio: Studio) -> gr.Blocks:
         for fn, inputs, outputs in ctx.arrivals:  # results on arrival, not an empty page
             demo.load(fn, inputs, outputs, api_name=False, show_progress="hidden")
     return demo
+
+
+def close(demo: gr.Blocks, timeout: float = 120) -> None:
+    """Stop serving, then let the callbacks already running end (see adapters.Running)."""
+    demo.close()
+    RUNNING.wait_until_idle(timeout)
 
 
 def launch(checkpoints: str, device, host: str, port: int, share: bool, block: bool = True) -> gr.Blocks:

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def app_url():
-    from gan_demo.app.layout import launch
+    from gan_demo.app.layout import close, launch
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     demo = launch(ROOT / "checkpoints", "cpu", "127.0.0.1", port, share=False, block=False)
     yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    close(demo)  # after the requests still running
 
 
 @pytest.fixture(scope="module")
@@ -467,4 +467,22 @@ def test_attributes_are_live_and_their_results_beside_the_sliders(browser, app_u
     readout.get_by_text("Smiling").first.wait_for(timeout=10_000)
     assert readout.bounding_box()["y"] + readout.bounding_box()["height"] <= 900
     page.screenshot(path=shots / "attributes-live.png")
+    page.close()
+
+
+def test_the_morph_preview_follows_the_photos(browser, app_url):
+    """#18 item 7: the preview is there on arrival, and loading two photos moves it onto their
+    path without touching the slider."""
+    page = open_app(browser, app_url)
+    panel = open_tab(page, "Interpolate / morph")
+    preview = panel.locator("img[src*='image-000']").first  # the preview: this tab's only result so far
+    preview.wait_for(timeout=30_000)
+    seeds_preview = preview.get_attribute("src")
+    panel.locator("tr.tr-body").first.click()  # the example row: photos A and B
+    page.wait_for_function(
+        "old => [...document.querySelectorAll(\"img[src*='image-000']\")].some(e => e.offsetParent !== null"
+        " && e.src !== old && e.complete && e.naturalWidth > 0)",
+        arg=seeds_preview,
+        timeout=60_000,
+    )
     page.close()

@@ -29,3 +29,32 @@ def test_edits_and_morphs_of_a_photo_keep_its_detail(tiny_models, tiny_direction
     assert np.array_equal(np.asarray(frames[0]), np.asarray(before))
     seed_only = show(model.generate(*studio.code(model, 0)))[0]
     assert np.array_equal(np.asarray(frames[-1]), np.asarray(seed_only))
+
+
+def test_a_photo_is_projected_once_and_the_morph_preview_follows_the_photos(
+    tiny_models, tiny_directions, tmp_path, monkeypatch
+):
+    """#18 items 6 and 7: re-editing or re-morphing a photo reuses its projection (kept by the
+    photo's content, whatever its file is called), and the preview shows the photos' path."""
+    import gan_demo.studio as studio_module
+
+    data = load_images(tiny_models["data"]).images
+    photo_a, photo_b, copy = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "a-again.png"
+    for path, image in ((photo_a, data[-1]), (photo_b, data[-2]), (copy, data[-1])):
+        Image.fromarray(image.permute(1, 2, 0).numpy()).save(path)
+    studio = Studio.load(tiny_models["aegan"].parent)
+    projected = []
+    real_subject = studio_module.subject
+    monkeypatch.setattr(
+        studio_module, "subject", lambda *a, **k: projected.append(k.get("photo") is not None) or real_subject(*a, **k)
+    )
+    studio.edit("aegan-faces", 0, str(photo_a), {"Male": 1.0}, True, guided=False)
+    studio.edit("aegan-faces", 0, str(copy), {"Male": 2.0}, True, guided=False)  # the same pixels, another name
+    frames, _, _ = studio.morph("aegan-faces", 0, 0, str(photo_a), str(photo_b), 5, out_dir=str(tmp_path / "m"))
+    start = studio.morph_preview("aegan-faces", 0, 0, 0.0, "slerp", str(photo_a), str(photo_b))
+    end = studio.morph_preview("aegan-faces", 0, 0, 1.0, "slerp", str(photo_a), str(photo_b))
+    assert projected.count(True) == 2  # photo A once (its copy and the morph reuse it), photo B once
+    assert np.abs(np.asarray(start, float) - np.asarray(frames[0], float)).max() <= 1
+    assert np.abs(np.asarray(end, float) - np.asarray(frames[-1], float)).max() <= 1
+    seeds = studio.morph_preview("aegan-faces", 0, 0, 0.0, "slerp")
+    assert not np.array_equal(np.asarray(seeds), np.asarray(start))  # the photos' path, not the seeds'

@@ -10,6 +10,7 @@ from gan_demo.app.context import Context
 
 TITLE = "Interpolate / morph"
 MORPH = ["name", "seed_a", "seed_b", "photo_a", "photo_b", "frames", "method"]
+PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b"]
 
 
 def build(ctx: Context) -> None:
@@ -24,7 +25,7 @@ def build(ctx: Context) -> None:
         photo_a = photo_upload(label="Photo A (optional: replaces seed A)", height=200)
         photo_b = photo_upload(label="Photo B (optional: replaces seed B)", height=200)
         with gr.Column():
-            position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the seeds' path)")
+            position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the path)")
             preview = gr.Image(label="Preview", height=200)
     if ctx.face_examples:
         gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
@@ -41,11 +42,17 @@ def build(ctx: Context) -> None:
         api_name="morph",
         api_description="Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
     )
-    position.change(
-        ctx.handle(studio.morph_preview),
-        [model, seed_a, seed_b, position, method],
+    # the preview follows everything that changes the path: the photos too (each projected once)
+    previewed = ctx.handle(named(studio.morph_preview, PREVIEW, optional=("photo_a", "photo_b")))
+    preview_inputs = [model, seed_a, seed_b, position, method, photo_a, photo_b]
+    ctx.on_arrival(previewed, preview_inputs, preview)
+    gr.on(
+        [position.change, model.change, seed_a.change, seed_b.change, method.change, photo_a.change, photo_b.change],
+        previewed,
+        preview_inputs,
         preview,
+        trigger_mode="always_last",
         api_name="morph_preview",
-        api_description="The face at a position (0 = seed A, 1 = seed B) on the path between two seeds",
+        api_description="The face at a position (0 = A, 1 = B) on the path between two seeds or photos",
         show_progress="hidden",
     )
