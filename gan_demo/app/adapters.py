@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
+from gradio.context import Context
 from gradio.data_classes import FileData
 from PIL import Image
 
@@ -258,7 +259,8 @@ def photo_upload(**kwargs) -> gr.Image:
     and names the problem (gan_demo.data.photos)."""
     component = gr.Image(type="filepath", image_mode=None, **kwargs)
     component.preprocess = upload_source  # see the module's docstring
-    component.upload(check_upload, component, None, api_name=False, show_progress="hidden")
+    if Context.root_block is not None:  # on a page (a component made alone, as in tests, has no events)
+        component.upload(check_upload, component, None, api_name=False, show_progress="hidden")
     return component
 
 
