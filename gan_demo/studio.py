@@ -4,6 +4,7 @@ inputs validated, outputs as PIL images and plain dicts ready for any UI or scri
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 import tempfile
 import threading
@@ -39,6 +40,7 @@ from . import limits
 log = logging.getLogger(__name__)
 
 KEEP_FILES_S = 15 * 60
+MORPH_FPS, MP4_SECONDS = 8, 4  # the morph's export: A -> B -> A at 8 frames a second, the MP4 4 s or more
 PROJECTIONS_KEPT = 64  # photos' codes kept (a few KB each) for re-edits and re-morphs
 MAX_LAYERS = 8  # the canvas sends one per brush layer; more is not a person painting
 UPSCALE = 4  # 64x64 faces are shown at 256x256 (nearest keeps them honest)
@@ -226,10 +228,12 @@ class Studio:
         images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), (da, db), frames, method))
         folder = Path(out_dir) if out_dir else self.fresh_folder()
         folder.mkdir(parents=True, exist_ok=True)
+        there_and_back = torch.cat([images, images.flip(0)[1:-1]])  # A -> B -> A: loops without a jump
+        loops = math.ceil(MP4_SECONDS * MORPH_FPS / len(there_and_back))  # a clip long enough to watch
         return (
             show(images),
-            str(save_frames(images, folder / "morph.gif")),
-            str(save_frames(images, folder / "morph.mp4")),
+            str(save_frames(there_and_back, folder / "morph.gif", MORPH_FPS)),
+            str(save_frames(there_and_back.repeat(loops, 1, 1, 1), folder / "morph.mp4", MORPH_FPS)),
         )
 
     def fresh_folder(self) -> Path:

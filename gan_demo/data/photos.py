@@ -210,11 +210,12 @@ def save_frames(frames: torch.Tensor, path: str | os.PathLike, fps: int = 8) -> 
 
     path = Path(path)
     array = to_uint8_hwc(frames)
+    scale = max(1, 256 // array.shape[1])  # tiny frames upscaled (pixels kept sharp), GIF and MP4 alike
+    array = array.repeat(scale, axis=1).repeat(scale, axis=2)
     if path.suffix.lower() == ".gif":
         iio.imwrite(path, array, duration=1000 / fps, loop=0)
     elif path.suffix.lower() == ".mp4":
-        scale = max(1, 256 // array.shape[1])  # tiny frames upscaled so players show them crisply
-        write_mp4(array.repeat(scale, axis=1).repeat(scale, axis=2), path, fps)
+        write_mp4(array, path, fps)
     else:
         raise ValueError(f"{path}: frames are written as .gif or .mp4")
     return path

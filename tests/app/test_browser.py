@@ -106,7 +106,9 @@ def test_interpolate_tab(page, shots):
     panel = open_tab(page, "Interpolate / morph")
     panel.get_by_role("button", name="Morph").click()
     wait_for_images(panel, 8)
-    assert panel.locator("a[href*='morph.gif']").count() >= 1 and panel.locator("a[href*='morph.mp4']").count() >= 1
+    # the exports shown in the page, not as links only
+    panel.locator("img[src*='morph.gif']").first.wait_for(timeout=30_000)
+    panel.locator("video[src*='morph.mp4']").first.wait_for(timeout=30_000)
     page.screenshot(path=shots / "interpolate.png", full_page=True)
 
 

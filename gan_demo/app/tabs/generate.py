@@ -18,7 +18,8 @@ def build(ctx: Context) -> None:
         truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation")
         n = gr.Slider(*limits.SAMPLES, 8, step=1, precision=0, label="Images")
     button = gr.Button("Generate", variant="primary")
-    gallery = gr.Gallery(label="Samples", columns=8, height="auto")
+    # a row of 8 per 170 px: "auto" left a blank half page under one row
+    gallery = gr.Gallery(label="Samples", columns=8, height=360, allow_preview=True)
     generated = ctx.handle(ctx.studio.generate)
     ctx.on_arrival(generated, [model, seed, truncation, n], gallery)
     gr.on(

@@ -16,7 +16,7 @@ PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b
 def build(ctx: Context) -> None:
     studio = ctx.studio
     with gr.Row():
-        model = ctx.model_list(lambda: ctx.generators, ctx.face_default)
+        model = ctx.model_list(lambda: ctx.generators, ctx.face_default, min_width=260)
         seed_a = seed_box(0, "Seed A")
         seed_b = seed_box(1, "Seed B")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
@@ -30,10 +30,10 @@ def build(ctx: Context) -> None:
     if ctx.face_examples:
         gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
     button = gr.Button("Morph", variant="primary")
-    gallery = gr.Gallery(label="Frames", columns=8, height="auto")
-    with gr.Row():
-        gif = gr.File(label="GIF")
-        mp4 = gr.File(label="MP4")
+    gallery = gr.Gallery(label="Frames", columns=8, height=200)  # one row of 8 in view ("auto" left a blank half page)
+    with gr.Row():  # the exports shown, each with its download button
+        gif = gr.Image(label="GIF (A → B → A, looping)", format="gif", height=256, interactive=False)
+        mp4 = gr.Video(label="MP4", height=256, loop=True, interactive=False)
     gr.on(
         [button.click, seed_a.submit, seed_b.submit],
         ctx.handle(named(studio.morph, MORPH, optional=("photo_a", "photo_b"))),
