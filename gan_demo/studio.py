@@ -20,8 +20,17 @@ from torchvision.utils import make_grid
 
 from gan_demo.cache import Recent, content_hash
 from gan_demo.clip_studio import digits_path, load_digits
-from gan_demo.data.photos import ImageInputError, load_mask, open_image, painted_mask, save_frames, to_pil, to_tensor
-from gan_demo.domain import DOMAINS, FACES, Domain, domain_of, parse_filters
+from gan_demo.data.photos import (
+    ImageInputError,
+    load_mask,
+    looks_like_a_digit,
+    open_image,
+    painted_mask,
+    save_frames,
+    to_pil,
+    to_tensor,
+)
+from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.attributes import directions_from_classifier
 from gan_demo.latent.average import AVERAGE_OF, AVERAGE_SEED, average_code, truncated
 from gan_demo.latent.code_scale import CodeScale, code_scale_path, random_codes
@@ -392,6 +401,21 @@ class Studio:
         return rows
 
     # -- what the app shows beside the operations -------------------------------------------------
+    def model_for_photo(self, name: str | None, upload, among: list[str]) -> str | None:
+        """The model of `among` to use for a photo when `name` does not fit it (a face photo on a
+        digit model gives a blob, a digit on a face model a gray smear): the showcase model of the
+        photo's domain; None when `name` fits, or nothing else does, or the photo cannot be read.
+        With no `name` (an example clicked), the showcase model of the photo's domain."""
+        if upload is None or (name is not None and name not in self.models):
+            return None
+        try:
+            wanted = DIGITS if looks_like_a_digit(open_image(upload)) else FACES
+        except ImageInputError:
+            return None  # the upload check names the problem
+        if name is not None and self.models[name].domain is wanted:
+            return None
+        return self.showcase([n for n in among if n in self.models and self.models[n].domain is wanted])
+
     def of_domain(self, domain: Domain) -> list[str]:
         """The generators of a domain (faces or digits)."""
         return [n for n in self.generators() if self.models[n].domain is domain]

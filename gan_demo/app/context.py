@@ -13,7 +13,7 @@ from gan_demo.domain import DIGITS, FACES
 from gan_demo.studio import Studio
 from gan_demo.training.jobs import Trainer
 
-from .adapters import friendly, stoppable, with_progress
+from .adapters import friendly, painted, stoppable, with_progress
 
 
 @dataclass
@@ -53,6 +53,20 @@ class Context:
     def on_arrival(self, fn: Callable, inputs: list, outputs: list) -> None:
         """Run `fn` when a page opens, its answers shown as if its button had been pressed."""
         self.arrivals.append((fn, inputs, outputs))
+
+    def fit_model_to_photo(self, photo, model: gr.Dropdown, choices: Callable[[], list[str]], canvas: bool = False):
+        """When a photo arrives (an upload or an example) that the chosen model does not fit (a face
+        on a digit model, a digit on a face model), switch to a model that does, and say so."""
+
+        def fit(value, name):
+            upload = painted(value)[0] if canvas else value
+            better = self.studio.model_for_photo(name, upload, choices())
+            if better is None:
+                return gr.skip()
+            gr.Info(f"{self.studio.title(better)}: the model for this photo (it did not fit {name})")
+            return better
+
+        photo.change(fit, [photo, model], model, api_name=False, show_progress="hidden")
 
     def model_list(self, choices: Callable[[], list[str]], value: str | None, **kwargs) -> gr.Dropdown:
         """A tab's model dropdown of `choices()`, kept up to date as models are added."""

@@ -110,6 +110,14 @@ def _from_array(array: np.ndarray) -> Image.Image:
     return _flatten(Image.fromarray(array))
 
 
+def looks_like_a_digit(im: Image.Image) -> bool:
+    """A handwritten digit, not a face: gray (its channels within 8 of each other) on a mostly
+    black ground, as MNIST's are; a gray face photo is not mostly black."""
+    array = np.asarray(im.convert("RGB").resize((64, 64)), np.int16)
+    gray = np.abs(array - array.mean(axis=2, keepdims=True)).max() <= 8
+    return bool(gray and (array.mean(axis=2) < 40).mean() > 0.5)
+
+
 def fit_square(im: Image.Image, size: int, channels: int) -> np.ndarray:
     """PIL RGB -> (S, S, C) uint8: centre square, antialiased (Lanczos) resize, gray if C == 1.
     The one way a photo becomes model input, for training data and for uploads alike."""

@@ -176,10 +176,10 @@ def test_inpainting_tab_on_a_digit_model(browser, app_url, shots):
     panel.locator("img[src*='example-digit']").first.click()  # before the model: no open list above it
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
-    page.wait_for_timeout(2000)
-    panel.get_by_label("Model").first.click()
-    page.get_by_role("option", name="· aegan-mnist").click()
-    page.wait_for_timeout(500)
+    # #18 item 4: the digit example switches the face model to a digit one, by itself
+    chosen = panel.get_by_label("Model").first
+    page.wait_for_function("el => el.value.includes('mnist')", arg=chosen.element_handle(), timeout=30_000)
+    page.wait_for_timeout(1000)
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx - 30, cy - 10)

@@ -58,3 +58,25 @@ def test_a_photo_is_projected_once_and_the_morph_preview_follows_the_photos(
     assert np.abs(np.asarray(end, float) - np.asarray(frames[-1], float)).max() <= 1
     seeds = studio.morph_preview("aegan-faces", 0, 0, 0.0, "slerp")
     assert not np.array_equal(np.asarray(seeds), np.asarray(start))  # the photos' path, not the seeds'
+
+
+def test_a_photo_gets_a_model_of_its_kind(tiny_models, tiny_directions, tmp_path):
+    """#18 item 4: a digit on a face model, or a face on a digit model, is handed the model that
+    fits it; a photo that fits keeps the chosen model."""
+    from gan_demo.data.photos import looks_like_a_digit
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 12:16] = 255  # a "1": white on black
+    face = load_images(tiny_models["data"]).images[-1].permute(1, 2, 0).numpy()
+    gray_face = np.asarray(Image.fromarray(face).convert("L"))
+    assert looks_like_a_digit(Image.fromarray(digit))
+    assert not looks_like_a_digit(Image.fromarray(face)) and not looks_like_a_digit(Image.fromarray(gray_face))
+
+    from pathlib import Path
+
+    studio = Studio.load(Path(__file__).resolve().parents[2] / "checkpoints")  # faces and digits
+    names = studio.generators()
+    assert studio.model_for_photo("aegan-celeba64", Image.fromarray(digit), names) == "aegan-mnist"
+    assert studio.model_for_photo("dcgan-mnist", Image.fromarray(face), names) == "aegan-celeba64"
+    assert studio.model_for_photo("dcgan-celeba64", Image.fromarray(face), names) is None  # it fits
+    assert studio.model_for_photo(None, Image.fromarray(digit), names) == "aegan-mnist"  # an example clicked

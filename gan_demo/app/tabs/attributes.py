@@ -59,6 +59,7 @@ def build(ctx: Context) -> None:
             with gr.Column(visible=shown["domain"] is FACES) as examples:  # the example photo is a face
                 if ctx.face_examples:
                     gr.Examples([[ctx.face_examples[2]]], [photo])
+            ctx.fit_model_to_photo(photo, model, studio.editable)
             with gr.Row():
                 sliders = [
                     gr.Slider(

@@ -25,9 +25,17 @@ def build(ctx: Context) -> None:
     # a digit for the digit models: a face on their canvas would be read as a gray blur
     canvas_examples = [[path] for path in ctx.face_examples[1:2] + ctx.digit_examples]
     if canvas_examples:
+        # an example sets the model too: the editor reports no change for an example's photo
         gr.Examples(
-            canvas_examples, [editor], label="Examples (a face for the face models, a digit for the digit ones)"
+            canvas_examples,
+            [editor],
+            [model],
+            lambda value: studio.model_for_photo(None, painted(value)[0], ctx.generators) or gr.skip(),
+            label="Examples (a face for the face models, a digit for the digit ones)",
+            run_on_click=True,
+            api_name=False,
         )
+    ctx.fit_model_to_photo(editor, model, lambda: ctx.generators, canvas=True)  # the digit example: a digit model
     buttons = run_and_stop("Fill")
     with gr.Row():
         masked = gr.Image(label="Masked input", height=256)

@@ -29,6 +29,8 @@ def build(ctx: Context) -> None:
             preview = gr.Image(label="Preview", height=200)
     if ctx.face_examples:
         gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
+    for photo in (photo_a, photo_b):
+        ctx.fit_model_to_photo(photo, model, lambda: ctx.generators)
     button = gr.Button("Morph", variant="primary")
     gallery = gr.Gallery(label="Frames", columns=8, height=200)  # one row of 8 in view ("auto" left a blank half page)
     with gr.Row():  # the exports shown, each with its download button
