@@ -13,6 +13,12 @@ from .adapters import MAX_FILE_SIZE, RUNNING, without_folders
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
+# On a phone, galleries of 8 a row (columns of at least 100 px) showed 3 and hid the rest in a
+# sideways-scrolling row: there, 4 a row of whatever width the screen gives.
+PHONE_CSS = (
+    "@media (max-width: 640px) { .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; } }"
+)
+
 # the course's story first (it says what every other tab's models are); train last: its run,
 # once done, updates the model lists of the tabs before it
 TABS = (story, generate, morph, attributes, inpainting, colorization, face_map, video, lab, train)
@@ -55,6 +61,7 @@ def launch(checkpoints: str, device, host: str, port: int, share: bool, block: b
         server_port=port,
         share=share,
         max_file_size=MAX_FILE_SIZE,
+        css=PHONE_CSS,
         show_error=True,
         prevent_thread_lock=True,
     )

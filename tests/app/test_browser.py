@@ -488,3 +488,17 @@ def test_the_morph_preview_follows_the_photos(browser, app_url):
         timeout=60_000,
     )
     page.close()
+
+
+def test_on_a_phone_every_sample_of_a_gallery_is_in_view(browser, app_url, shots):
+    """#18 item 11: at 390x844 the story's galleries show all four samples of each model in the
+    screen's width (they showed 3, the rest in a hidden sideways-scrolling row)."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(app_url)
+    story = page.get_by_role("tabpanel").filter(has=page.get_by_role("button", name="Compare"))
+    wait_for_images(story, 16, timeout=60_000)
+    boxes = [img.bounding_box() for img in story.locator(".grid-container img").all()]
+    assert len(boxes) == 16 and all(0 <= b["x"] and b["x"] + b["width"] <= 390 for b in boxes), boxes
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=shots / "start-here-phone.png", full_page=True)
+    page.close()
