@@ -51,6 +51,7 @@ def build(ctx: Context) -> None:
         recons,
         api_name=False,
         show_progress="hidden",
+        queue=False,  # a layout change: at once, not behind the queue's image work
     )
     compare = ctx.handle(named(story, ["photo", "seed"], optional=("photo",)))
     outputs = [c for row in rows for c in row]
