@@ -35,6 +35,8 @@ from gan_demo.models import kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = 6  # requests cycle through these seeds, so every answer has a single-client reference
+# every client's downloads in one folder of their own, removed when the check ends
+DOWNLOADS = tempfile.TemporaryDirectory(prefix="gan_demo_load_")
 
 
 def free_port() -> int:
@@ -136,7 +138,7 @@ def slider_count(client: Client) -> int:
 def client_loop(url, names, photo, sliders, reference, more, offset, latencies, failures, mismatches):
     # each client its own download folder: gradio_client names files by content, and clients
     # sharing one folder read each other's half-written downloads
-    client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gan_demo_client_"))
+    client = Client(url, verbose=False, download_files=tempfile.mkdtemp(dir=DOWNLOADS.name))
     requests = Requests(client, *names, photo, sliders)
     work = requests.work()
     i = offset
@@ -205,10 +207,10 @@ def main() -> None:
             memory.append(rss_mb(server.pid))
 
     try:
-        client = Client(url, verbose=False, download_files=tempfile.mkdtemp(prefix="gan_demo_client_"))
+        client = Client(url, verbose=False, download_files=tempfile.mkdtemp(dir=DOWNLOADS.name))
         photo = client.predict(names[0], 4, 1.0, 1, api_name="/generate")[0]["image"]  # a face the app made
         sliders = slider_count(client)
-        tmp = Path(tempfile.mkdtemp())
+        tmp = Path(tempfile.mkdtemp(dir=DOWNLOADS.name))
         paint = np.zeros((256, 256, 4), np.uint8)
         paint[96:160, 80:176] = (255, 0, 255, 255)
         Image.fromarray(paint).save(tmp / "layer.png")

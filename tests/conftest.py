@@ -189,7 +189,8 @@ def app_url(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
 
 
 @pytest.fixture(scope="session")
-def client(app_url):
+def client(app_url, tmp_path_factory):
     from gradio_client import Client
 
-    return Client(app_url, verbose=False)
+    # its downloads under pytest's own temporary folders (pruned), not a new folder in /tmp each
+    return Client(app_url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))

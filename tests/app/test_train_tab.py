@@ -53,8 +53,8 @@ def train(client: Client, archive: str, **settings):
     )
 
 
-def test_train_a_tiny_model_and_use_it_elsewhere(app_url, images_zip):
-    first, second = Client(app_url, verbose=False), Client(app_url, verbose=False)
+def test_train_a_tiny_model_and_use_it_elsewhere(app_url, images_zip, tmp_path):
+    first, second = (Client(app_url, verbose=False, download_files=str(tmp_path / name)) for name in "ab")
     result, busy = {}, {}
 
     def run():
@@ -79,7 +79,7 @@ def test_train_a_tiny_model_and_use_it_elsewhere(app_url, images_zip):
     # every model list knows it, in this session and in a page opened later
     gallery = first.predict(name, 0, 1.0, 2, api_name="/generate")
     assert len(gallery) == 2
-    later = Client(app_url, verbose=False)
+    later = Client(app_url, verbose=False, download_files=str(tmp_path / "c"))
     assert len(later.predict(name, 1, 1.0, 1, api_name="/generate")) == 1
     # the tiny classifier reads its 32-px faces: it got attribute directions, so Attributes edits it
     before, after, *_ = later.predict(name, 3, None, False, True, "Male", 0.5, 1.0, 0.0, 0.0, api_name="/edit")
