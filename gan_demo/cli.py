@@ -24,7 +24,7 @@ from gan_demo.data.map_files import load_map, save_map
 from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_image, save_frames, to_pil, to_tensor
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
-from gan_demo.latent.average import AVERAGE_OF, AVERAGE_SEED, average_code, truncated
+from gan_demo.latent.average import average_code, truncated
 from gan_demo.latent.code_scale import CodeScale, code_scale_path, measure, random_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
@@ -83,9 +83,7 @@ def cmd_sample(model: Pretrained, args) -> None:
     scale_file = code_scale_path(args.checkpoint)
     scale = CodeScale.load(scale_file, model.arch.z_dim) if scale_file.exists() else None
     codes = random_codes(model, args.n, args.seed, scale)
-    z = truncated(
-        codes, args.truncation, lambda: average_code(model, random_codes(model, AVERAGE_OF, AVERAGE_SEED, scale))
-    )
+    z = truncated(codes, args.truncation, lambda: average_code(model, scale))
     images = model.generate(z.to(model.device)).cpu()
     out = Path(args.out)
     write(images, [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)])

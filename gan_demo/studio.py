@@ -32,7 +32,7 @@ from gan_demo.data.photos import (
 )
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.attributes import directions_from_classifier
-from gan_demo.latent.average import AVERAGE_OF, AVERAGE_SEED, average_code, truncated
+from gan_demo.latent.average import average_code, truncated
 from gan_demo.latent.code_scale import CodeScale, code_scale_path, random_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import conditional_rule, edit_codes, subject
@@ -216,8 +216,7 @@ class Studio:
         if name not in self.averages:  # once found, read without waiting behind optimisations
             with self.lock:  # finding it is an optimisation, queued like the others
                 if name not in self.averages:
-                    codes = self.random_codes(name, AVERAGE_OF, AVERAGE_SEED)
-                    self.averages[name] = average_code(self.model(name), codes)
+                    self.averages[name] = average_code(self.model(name), self.scales.get(name))
         return self.averages[name]
 
     def morph(

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import torch
 
 from gan_demo.models.pretrained import Pretrained
-from gan_demo.models.sampling import sample_codes
 
+from .code_scale import CodeScale, random_codes
 from .inversion import project
 from .paths import slerp
 
@@ -24,11 +24,10 @@ AVERAGE_OF = 256  # samples averaged into the mean image
 AVERAGE_SEED = 12345
 
 
-def average_code(model: Pretrained, codes: torch.Tensor | None = None) -> torch.Tensor:
-    """(1, z_dim): the code whose image is nearest the mean image of random `codes` (default
-    AVERAGE_OF from N(0, I)); about 3 s on a CPU."""
-    if codes is None:
-        codes = sample_codes(AVERAGE_OF, model.arch.z_dim, AVERAGE_SEED)
+def average_code(model: Pretrained, scale: CodeScale | None = None) -> torch.Tensor:
+    """(1, z_dim): the code whose image is nearest the mean image of AVERAGE_OF random codes (drawn
+    as `random_codes` draws them, at a plain autoencoder's `scale`); about 3 s on a CPU."""
+    codes = random_codes(model, AVERAGE_OF, AVERAGE_SEED, scale)
     with torch.no_grad():
         codes = codes.to(model.device)
         mean = torch.cat([model.generate(part) for part in codes.split(64)]).mean(0, keepdim=True)
