@@ -25,7 +25,7 @@ from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_im
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
 from gan_demo.latent.average import average_code, truncated
-from gan_demo.latent.code_scale import CodeScale, code_scale_path, measure, random_codes
+from gan_demo.latent.code_scale import CodeScale, code_scale_path, measure, seed_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
 from gan_demo.latent.equation import POOL, ExemplarPool, build_pool, exemplars_path, solve
@@ -82,11 +82,11 @@ def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
 def cmd_sample(model: Pretrained, args) -> None:
     scale_file = code_scale_path(args.checkpoint)
     scale = CodeScale.load(scale_file, model.arch.z_dim) if scale_file.exists() else None
-    codes = random_codes(model, args.n, args.seed, scale)
-    z = truncated(codes, args.truncation, lambda: average_code(model, scale))
+    seeds = range(args.seed, args.seed + args.n)  # each image its own seed, as in the app's Generate
+    z = truncated(seed_codes(model, seeds, scale), args.truncation, lambda: average_code(model, scale))
     images = model.generate(z.to(model.device)).cpu()
     out = Path(args.out)
-    write(images, [out / f"sample-{args.seed}-{i:04d}.png" for i in range(args.n)])
+    write(images, [out / f"sample-{s}.png" for s in seeds])
     if args.grid:
         grid(images, out / f"grid-{args.seed}.png")
 

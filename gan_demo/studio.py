@@ -33,11 +33,11 @@ from gan_demo.data.photos import (
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain, domain_of, parse_filters
 from gan_demo.latent.attributes import directions_from_classifier
 from gan_demo.latent.average import average_code, truncated
-from gan_demo.latent.code_scale import CodeScale, code_scale_path, random_codes
+from gan_demo.latent.code_scale import CodeScale, code_scale_path, random_codes, seed_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import conditional_rule, edit_codes, subject
 from gan_demo.latent.equation import EXEMPLARS, POOL, ExemplarPool, build_pool, exemplars_path, solve
-from gan_demo.latent.inversion import colorize, inpaint, luminance
+from gan_demo.latent.inversion import blank_detail, colorize, inpaint, luminance
 from gan_demo.latent.paths import interpolate_with_detail, lerp, slerp
 from gan_demo.models import kinds
 from gan_demo.models.checkpoints import CheckpointError
@@ -184,11 +184,14 @@ class Studio:
     def photo(self, model: Pretrained, upload) -> torch.Tensor:
         return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
 
-    def code(self, model: Pretrained, seed: int, upload=None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """A seed's code, or an uploaded photo's projected code; with the photo's detail (zeros
-        for a seed), which edits and morphs keep so the photo still looks like itself."""
+    def code(
+        self, model: Pretrained, seed: int, upload=None, truncation: float = 1.0
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """A seed's code at a truncation (the face Generate shows for that seed), or an uploaded
+        photo's projected code; with the photo's detail (zeros for a seed), which edits and morphs
+        keep so the photo still looks like itself."""
         if upload is None:
-            return subject(model, limits.seed(seed))
+            return self.face_codes(model.name, [limits.seed(seed)], truncation), blank_detail(model)
         key = (model.name, content_hash(upload))
         found = self.projections.get(key)
         if found is None:
@@ -199,12 +202,20 @@ class Studio:
         return z.clone(), None if detail is None else detail.clone()  # the kept ones never change
 
     # -- operations -----------------------------------------------------------------------------------
-    def generate(self, name: str, seed: int, truncation: float, n: int) -> list[Image.Image]:
+    def generate(self, name: str, seed: int, truncation: float, n: int) -> list[tuple[Image.Image, str]]:
+        """n faces, of seeds seed, seed + 1, ..., each captioned with its seed."""
         model = self.model(name)
         n = limits.bounded_int(n, "number of images", *limits.SAMPLES)
         truncation = limits.bounded_float(truncation, "truncation", *limits.TRUNCATION)
-        codes = truncated(self.random_codes(name, n, limits.seed(seed)), truncation, lambda: self.average_code(name))
-        return show(model.generate(codes))
+        seeds = [limits.seed(seed) + i for i in range(n)]  # MAX_SEED leaves room for the + i
+        images = show(model.generate(self.face_codes(name, seeds, truncation)))
+        return [(im, f"seed {s}") for im, s in zip(images, seeds)]
+
+    def face_codes(self, name: str, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
+        """The codes of these seeds at a truncation: one face per seed, the same in every tab."""
+        truncation = limits.bounded_float(truncation, "truncation", *limits.TRUNCATION)
+        codes = seed_codes(self.models[name], seeds, self.scales.get(name))
+        return truncated(codes, truncation, lambda: self.average_code(name))
 
     def random_codes(self, name: str, n: int, seed: int) -> torch.Tensor:
         """n random codes of a seed: from N(0, I), or for a model whose codes nothing shapes (a plain
@@ -229,10 +240,14 @@ class Studio:
         frames: int = 8,
         method: str = "slerp",
         out_dir: str | None = None,
+        truncation: float = 1.0,
     ) -> tuple[list[Image.Image], str, str]:
         model = self.model(name)
         frames = limits.bounded_int(frames, "frames", *limits.FRAMES)
-        (za, da), (zb, db) = self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)
+        (za, da), (zb, db) = (
+            self.code(model, seed_a, photo_a, truncation),
+            self.code(model, seed_b, photo_b, truncation),
+        )
         images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), (da, db), frames, method))
         folder = Path(out_dir) if out_dir else self.fresh_folder()
         folder.mkdir(parents=True, exist_ok=True)
@@ -265,6 +280,7 @@ class Studio:
         method: str = "slerp",
         photo_a=None,
         photo_b=None,
+        truncation: float = 1.0,
     ) -> Image.Image:
         """The face at `position` on the morph's path: between the seeds, or the photos that
         replace them (each projected once, then kept: moving the slider costs a generation)."""
@@ -272,7 +288,10 @@ class Studio:
         if method not in ("slerp", "lerp"):
             raise ValueError(f"method must be 'slerp' or 'lerp', got {method!r}")
         t = limits.bounded_float(position, "position", 0.0, 1.0)
-        (za, da), (zb, db) = self.code(model, seed_a, photo_a), self.code(model, seed_b, photo_b)
+        (za, da), (zb, db) = (
+            self.code(model, seed_a, photo_a, truncation),
+            self.code(model, seed_b, photo_b, truncation),
+        )
         z = (slerp if method == "slerp" else lerp)(za[0], zb[0], torch.tensor([t]))
         detail = None if da is None or db is None else da + (db - da) * t
         return show(model.generate(z, detail))[0]
@@ -285,7 +304,14 @@ class Studio:
         return {name: round(float(p), 3) for name, p in zip(classifier.label_names, probs)}
 
     def edit(
-        self, name: str, seed: int, upload, strengths: dict[str, float], conditional: bool, guided: bool = True
+        self,
+        name: str,
+        seed: int,
+        upload,
+        strengths: dict[str, float],
+        conditional: bool,
+        guided: bool = True,
+        truncation: float = 1.0,
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation; `guided`
         then corrects the step with the model's classifier (gan_demo.latent.guided: the face attributes',
@@ -294,7 +320,7 @@ class Studio:
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
         directions = self.directions[name]
-        z, detail = self.code(model, seed, upload)
+        z, detail = self.code(model, seed, upload, truncation)
         strengths = {
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()

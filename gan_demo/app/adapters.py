@@ -14,6 +14,7 @@ import base64
 import functools
 import inspect
 import itertools
+import random
 import re
 import threading
 from collections.abc import Callable
@@ -291,6 +292,15 @@ def seed_box(value: int, label: str = "Seed", **kwargs) -> gr.Number:
     box = gr.Number(value, precision=0, minimum=0, label=label, **kwargs)
     box.blur(lambda seed: seed, box, box, api_name=False, show_progress="hidden", queue=False)
     return box
+
+
+def dice(seed: gr.Number):
+    """A button beside a seed box that draws a random seed into it; its click event, for the tab
+    to chain its action with `.then` (the action then reads the new seed)."""
+    button = gr.Button("Random", size="sm", min_width=70, scale=0)
+    return button.click(
+        lambda: random.randrange(1_000_000), None, seed, api_name=False, queue=False, show_progress="hidden"
+    )
 
 
 def untouched(file, flatten_on_white: bool = False) -> str | bytes | None:

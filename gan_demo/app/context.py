@@ -14,6 +14,7 @@ from gan_demo.studio import Studio
 from gan_demo.training.jobs import Trainer
 
 from .adapters import friendly, painted, stoppable, with_progress
+from .faces import Face, FaceSlot
 
 
 @dataclass
@@ -27,6 +28,10 @@ class Context:
     trainer: Trainer | None = None  # the server's one training slot (the Train tab's)
     # (callback, inputs, outputs) run as a page opens, so it shows results before any click
     arrivals: list[tuple[Callable, list, list]] = field(default_factory=list)
+    # the tabs that take a face handed on (by tab id), and the buttons that hand one on:
+    # (button, the tab it goes to, inputs -> Face, the inputs)
+    face_slots: dict[str, FaceSlot] = field(default_factory=dict)
+    handoffs: list[tuple[gr.Button, str, Callable[..., Face], list]] = field(default_factory=list)
 
     @classmethod
     def of(cls, studio: Studio) -> Context:
@@ -53,6 +58,15 @@ class Context:
     def on_arrival(self, fn: Callable, inputs: list, outputs: list) -> None:
         """Run `fn` when a page opens, its answers shown as if its button had been pressed."""
         self.arrivals.append((fn, inputs, outputs))
+
+    def takes_faces(self, slot: FaceSlot) -> None:
+        """This tab takes faces other tabs hand on, and faces named by a link."""
+        self.face_slots[slot.tab] = slot
+
+    def hands_on(self, button: gr.Button, tab: str, face_of: Callable[..., Face], inputs: list) -> None:
+        """The button takes the face `face_of(*inputs)` to the tab with id `tab` (layout wires it
+        once every tab is built)."""
+        self.handoffs.append((button, tab, face_of, inputs))
 
     def fit_model_to_photo(self, photo, model: gr.Dropdown, choices: Callable[[], list[str]], canvas: bool = False):
         """When a photo arrives (an upload or an example) that the chosen model does not fit (a face

@@ -9,6 +9,7 @@ import gradio as gr
 
 from gan_demo.studio import Studio
 
+from . import faces
 from .adapters import MAX_FILE_SIZE, RUNNING, without_folders
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
@@ -24,6 +25,11 @@ PHONE_CSS = (
 TABS = (story, generate, morph, attributes, inpainting, colorization, face_map, video, lab, train)
 
 
+def tab_id(tab) -> str:
+    """A tab's id, in links and hand-offs: its module's name ("attributes")."""
+    return tab.__name__.rsplit(".", 1)[-1]
+
+
 def build_app(studio: Studio) -> gr.Blocks:
     ctx = Context.of(studio)
     # delete_cache: every 10 min, drop Gradio's cached uploads and results older than an hour
@@ -35,13 +41,17 @@ def build_app(studio: Studio) -> gr.Blocks:
         if studio.skipped:
             skipped = "; ".join(f"`{k}`: {without_folders(v)}" for k, v in studio.skipped.items())
             gr.Markdown("Skipped checkpoints: " + skipped)  # named by their files, not the server's folders
-        for tab in TABS:
-            with gr.Tab(tab.TITLE):
-                tab.build(ctx)
+        with gr.Tabs() as tabs:
+            for tab in TABS:
+                with gr.Tab(tab.TITLE, id=tab_id(tab)):
+                    tab.build(ctx)
+        faces.connect(ctx.handoffs, ctx.face_slots, tabs)
         # a page opened after the app trained a model lists it too
         demo.load(ctx.refreshed_lists, None, [d for d, _ in ctx.model_lists], api_name=False, show_progress="hidden")
-        for fn, inputs, outputs in ctx.arrivals:  # results on arrival, not an empty page
-            demo.load(fn, inputs, outputs, api_name=False, show_progress="hidden")
+        # a link's face first, then results on arrival (for the link's face), not an empty page
+        arrived = faces.restore_from_link(demo, ctx.face_slots, tabs, ctx.studio.generators)
+        for fn, inputs, outputs in ctx.arrivals:
+            arrived.then(fn, inputs, outputs, api_name=False, show_progress="hidden")
     return demo
 
 

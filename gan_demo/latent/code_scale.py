@@ -60,6 +60,12 @@ def random_codes(model: Pretrained, n: int, seed: int, scale: CodeScale | None =
     return sample_codes(n, model.arch.z_dim, seed)
 
 
+def seed_codes(model: Pretrained, seeds, scale: CodeScale | None = None) -> torch.Tensor:
+    """One code per seed, each the first of `random_codes` for it: seed S is the same face in every
+    tab of the app and every command, whichever batch it is drawn in."""
+    return torch.cat([random_codes(model, 1, int(s), scale) for s in seeds])
+
+
 def measure(model: Pretrained, images: torch.Tensor, batch: int = 256) -> CodeScale:
     """The per-dimension mean and spread of the model's codes of these images ((N, C, S, S) in [-1, 1])."""
     if not model.has_encoder:

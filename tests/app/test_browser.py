@@ -8,6 +8,7 @@ import socket
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("gradio")
@@ -310,7 +311,6 @@ def test_train_tab_trains_on_a_zip_and_lists_the_model(page, shots, tmp_path):
     import io
     import zipfile
 
-    import numpy as np
     from PIL import Image
 
     rng, archive = np.random.default_rng(0), tmp_path / "mine.zip"
@@ -343,7 +343,6 @@ def test_train_tab_trains_on_a_zip_and_lists_the_model(page, shots, tmp_path):
 def test_stop_frees_the_server_for_the_next_photo_action(browser, app_url, tmp_path):
     """Stop on a 300-step, 8-candidate fill ends it at its next step, so a colorize right after
     takes its usual time (the fill left running would hold the optimisation lock for ~30 s)."""
-    import numpy as np
     from PIL import Image
 
     page = open_app(browser, app_url)
@@ -392,7 +391,6 @@ def test_typed_seeds_enter_and_uploads_are_answered_at_once(browser, app_url, tm
     """#18 items 9 and 14: a typed 1.5 seed shows the 2 it is used as; Enter in a seed box runs the
     tab's action; a wide photo is said to be cropped, and a broken file named, on upload, before
     any button."""
-    import numpy as np
     from PIL import Image
 
     page = open_app(browser, app_url)
@@ -502,3 +500,56 @@ def test_on_a_phone_every_sample_of_a_gallery_is_in_view(browser, app_url, shots
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     page.screenshot(path=shots / "start-here-phone.png", full_page=True)
     page.close()
+
+
+def shown_image(page, img) -> np.ndarray:
+    """An <img> of the page as the server sent it, at 64x64 (the app shows faces enlarged)."""
+    import io
+
+    from PIL import Image
+
+    data = page.request.get(img.get_attribute("src")).body()
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("RGB").resize((64, 64), Image.NEAREST))
+
+
+def test_a_generated_face_is_carried_into_attributes_and_morph_and_restored_from_its_link(browser, app_url, shots):
+    """#18 item 8: a sample clicked in Generate shows its seed; "Edit this face" opens Attributes
+    on that very face (the same image), "Morph from this face" makes it Morph's face A, and the
+    face's link opens a new page on it."""
+    page = open_app(browser, app_url)
+    panel = open_tab(page, "Generate")
+    wait_for_images(panel, 8)
+    third = panel.locator(".grid-container img").nth(2)
+    third.click()
+    line = panel.get_by_text("Current face: seed 2")
+    line.wait_for(timeout=10_000)
+    generated = shown_image(page, third)
+    page.keyboard.press("Escape")  # the gallery's preview of the clicked sample
+    panel.get_by_role("button", name="Edit this face in Attributes").click()
+    attributes = page.get_by_role("tabpanel").filter(has=page.get_by_role("button", name="Morph from this face"))
+    attributes = attributes.filter(has=page.get_by_role("button", name="Apply (or let go of a slider)"))
+    attributes.get_by_text("Current face: seed 2").wait_for(timeout=60_000)
+    assert page.get_by_role("tab", name="Attributes", selected=True).is_visible()
+    assert attributes.get_by_label("Seed", exact=True).first.input_value() == "2"  # the equation has its own
+    before = attributes.locator("img[src*='image-000']").first
+    assert np.abs(shown_image(page, before).astype(int) - generated).max() <= 2  # the same face
+    page.screenshot(path=shots / "carried-face.png")
+
+    link = attributes.get_by_role("link", name="link to this face").get_attribute("href")
+    assert "seed=2" in link and "tab=attributes" in link
+    attributes.get_by_role("button", name="Morph from this face").click()
+    morph = open_tab(page, "Interpolate / morph")
+    page.get_by_role("tab", name="Interpolate / morph", selected=True).wait_for(timeout=10_000)
+    assert morph.get_by_label("Seed A", exact=True).input_value() == "2"
+    page.close()
+
+    linked = browser.new_page(viewport={"width": 1280, "height": 900})
+    linked.goto(app_url + link)
+    linked.get_by_role("tab", name="Attributes", selected=True).wait_for(timeout=30_000)
+    panel = linked.get_by_role("tabpanel").filter(has=linked.get_by_role("button", name="Morph from this face"))
+    panel.get_by_text("Current face: seed 2").wait_for(timeout=60_000)
+    assert np.abs(shown_image(linked, panel.locator("img[src*='image-000']").first).astype(int) - generated).max() <= 2
+    linked.goto(app_url + "?tab=attributes&model=nothing&seed=2")  # a wrong link: said, and the page still works
+    linked.get_by_text("is not served here").first.wait_for(timeout=30_000)
+    linked.close()

@@ -15,8 +15,9 @@ from gan_demo.models.sampling import sample_codes
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
 
-def as_array(images) -> np.ndarray:
-    return np.stack([np.asarray(im, np.float32) / 127.5 - 1 for im in images])
+def as_array(captioned) -> np.ndarray:
+    """Studio.generate's (image, caption) pairs as one array in [-1, 1]."""
+    return np.stack([np.asarray(im, np.float32) / 127.5 - 1 for im, _ in captioned])
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,13 @@ import re
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import named, photo_upload, seed_box
+from gan_demo.app.adapters import dice, named, photo_upload, seed_box, user_error
 from gan_demo.app.context import Context
+from gan_demo.app.faces import Face, FaceSlot
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
 TITLE = "Attributes"
+TAB = __name__.rsplit(".", 1)[-1]
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
 
 
@@ -51,6 +53,8 @@ def build(ctx: Context) -> None:
             with gr.Row():
                 model = ctx.model_list(studio.editable, default)
                 seed = seed_box(3)
+                rolled = dice(seed)
+                truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation (as in Generate)")
             with gr.Row():
                 photo = photo_upload(label="Photo (optional: replaces the seed)", height=150)
                 with gr.Column(min_width=200):
@@ -81,13 +85,17 @@ def build(ctx: Context) -> None:
                 before = gr.Image(label="Before", height=256)
                 after = gr.Image(label="After", height=256)
             with gr.Row():
+                line = gr.Markdown()
+                morph = gr.Button("Morph from this face", size="sm")
+            with gr.Row():
                 probs_before = gr.Label(num_top_classes=READ_OUTS, label="Attributes before (the edited first)")
                 probs_after = gr.Label(num_top_classes=READ_OUTS, label="Attributes after")
 
     def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values):
+        *values, truncation = values
         strengths = studio.slider_strengths(name, dict(zip(slider_names, values)), extra, extra_strength)
         shown_before, shown_after, read_before, read_after = studio.edit(
-            name, seed, photo, strengths, conditional, guided
+            name, seed, photo, strengths, conditional, guided, truncation
         )
         names = read_outs(read_before, read_after, [a for a, v in strengths.items() if v])
         return (
@@ -98,16 +106,39 @@ def build(ctx: Context) -> None:
         )
 
     parameters = ["name", "seed", "photo", "conditional", "guided", "extra", "extra_strength"]
+    edited = ctx.handle(
+        named(edit, parameters + [strength_parameter(a) for a in slider_names] + ["truncation"], optional=("photo",))
+    )
+    inputs = [model, seed, photo, conditional, guided, extra, extra_strength, *sliders, truncation]
+    outputs = [before, after, probs_before, probs_after]
+    face_inputs = [model, seed, truncation, photo]
+
+    def face_of(name, seed, truncation, photo) -> Face:
+        if photo is not None and not isinstance(photo, str):
+            raise user_error("this photo came as data, not a file: upload it in the other tab itself")
+        return Face(name, limits.seed(seed), float(truncation), photo)
+
+    def described(*values):
+        return face_of(*values).line(TAB, studio.title(values[0]))
+
+    triggers = [button.click, seed.submit, truncation.release, *(s.release for s in sliders), extra_strength.release]
     gr.on(
-        [button.click, seed.submit, *(s.release for s in sliders), extra_strength.release],  # live on letting go
-        ctx.handle(named(edit, parameters + [strength_parameter(a) for a in slider_names], optional=("photo",))),
-        [model, seed, photo, conditional, guided, extra, extra_strength, *sliders],
-        [before, after, probs_before, probs_after],
+        triggers,  # live on letting go of a slider
+        edited,
+        inputs,
+        outputs,
         api_name="edit",
         trigger_mode="always_last",  # slider after slider: the latest edit, not a queue of them
-        api_description="A face (a seed, or a photo projected into the model) before and after moving its code along "
-        "attribute directions, with the attribute classifier's read-outs of both",
+        api_description="A face (a seed at a truncation, or a photo projected into the model) before and after "
+        "moving its code along attribute directions, with the attribute classifier's read-outs of both",
     )
+    rolled.then(edited, inputs, outputs, api_name=False)
+    # whatever shows a face (a button, a slider, a hand-off, a link) says which it is
+    before.change(described, face_inputs, line, api_name=False, show_progress="hidden")
+    ctx.takes_faces(
+        FaceSlot(TAB, model, seed, truncation, studio.editable, photo=photo, show=(edited, inputs, outputs))
+    )
+    ctx.hands_on(morph, "morph", face_of, face_inputs)
     gr.Markdown(
         "### Equation builder: A − B + C\nEach set is the 3 samples the classifier finds most clearly matching "
         "its filters (`-Name` means without; digits: `7`, `-1`). On faces the result is then corrected to have "

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import named, photo_upload, seed_box
+from gan_demo.app.adapters import dice, named, photo_upload, seed_box
 from gan_demo.app.context import Context
+from gan_demo.app.faces import FaceSlot
 
 TITLE = "Interpolate / morph"
-MORPH = ["name", "seed_a", "seed_b", "photo_a", "photo_b", "frames", "method"]
-PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b"]
+TAB = __name__.rsplit(".", 1)[-1]
+MORPH = ["name", "seed_a", "seed_b", "photo_a", "photo_b", "frames", "method", "truncation"]
+PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b", "truncation"]
 
 
 def build(ctx: Context) -> None:
@@ -19,6 +21,8 @@ def build(ctx: Context) -> None:
         model = ctx.model_list(lambda: ctx.generators, ctx.face_default, min_width=260)
         seed_a = seed_box(0, "Seed A")
         seed_b = seed_box(1, "Seed B")
+        dice(seed_b)  # a new face B for the same A (the preview follows)
+        truncation = gr.Slider(0.1, 1.0, 0.7, step=0.05, label="Truncation (as in Generate)")
         method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
         frames = gr.Slider(*limits.FRAMES, 8, step=1, precision=0, label="Frames")
     with gr.Row():
@@ -31,25 +35,31 @@ def build(ctx: Context) -> None:
         gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
     for photo in (photo_a, photo_b):
         ctx.fit_model_to_photo(photo, model, lambda: ctx.generators)
+    ctx.takes_faces(FaceSlot(TAB, model, seed_a, truncation, lambda: ctx.generators, photo=photo_a))
     button = gr.Button("Morph", variant="primary")
     gallery = gr.Gallery(label="Frames", columns=8, height=200)  # one row of 8 in view ("auto" left a blank half page)
     with gr.Row():  # the exports shown, each with its download button
         gif = gr.Image(label="GIF (A → B → A, looping)", format="gif", height=256, interactive=False)
         mp4 = gr.Video(label="MP4", height=256, loop=True, interactive=False)
+
+    def morph(name, seed_a, seed_b, photo_a, photo_b, frames, method, truncation):
+        return studio.morph(name, seed_a, seed_b, photo_a, photo_b, frames, method, truncation=truncation)
+
     gr.on(
         [button.click, seed_a.submit, seed_b.submit],
-        ctx.handle(named(studio.morph, MORPH, optional=("photo_a", "photo_b"))),
-        [model, seed_a, seed_b, photo_a, photo_b, frames, method],
+        ctx.handle(named(morph, MORPH, optional=("photo_a", "photo_b"))),
+        [model, seed_a, seed_b, photo_a, photo_b, frames, method, truncation],
         [gallery, gif, mp4],
         api_name="morph",
         api_description="Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
     )
     # the preview follows everything that changes the path: the photos too (each projected once)
     previewed = ctx.handle(named(studio.morph_preview, PREVIEW, optional=("photo_a", "photo_b")))
-    preview_inputs = [model, seed_a, seed_b, position, method, photo_a, photo_b]
+    preview_inputs = [model, seed_a, seed_b, position, method, photo_a, photo_b, truncation]
     ctx.on_arrival(previewed, preview_inputs, preview)
+    changes = (position, model, seed_a, seed_b, method, photo_a, photo_b)
     gr.on(
-        [position.change, model.change, seed_a.change, seed_b.change, method.change, photo_a.change, photo_b.change],
+        [*(c.change for c in changes), truncation.release],
         previewed,
         preview_inputs,
         preview,
