@@ -166,7 +166,8 @@ def test_inpainting_tab_with_a_painted_stroke(page, shots):
     panel = open_tab(page, "Inpainting")
     paint_on_the_example(panel)
     panel.get_by_role("button", name="Fill").click()
-    wait_for_images(panel, 2, timeout=90_000)
+    panel.locator("img[src*='image-002']").wait_for(timeout=90_000)  # the results, not the examples
+    wait_for_images(panel, 3)
     page.screenshot(path=shots / "inpainting.png", full_page=True)
 
 
@@ -553,3 +554,46 @@ def test_a_generated_face_is_carried_into_attributes_and_morph_and_restored_from
     linked.goto(app_url + "?tab=attributes&model=nothing&seed=2")  # a wrong link: said, and the page still works
     linked.get_by_text("is not served here").first.wait_for(timeout=30_000)
     linked.close()
+
+
+def test_a_photo_of_huge_dimensions_never_reaches_the_canvas(browser, app_url, tmp_path):
+    """#18 item 3: small files of huge dimensions froze the Inpainting tab (the editor had the
+    browser load them). Photos reach the canvas through the server: one over the pixel limit is
+    refused at once with a message, one under it arrives cut to 512 px, and painting on it and
+    Fill answer at their usual speed."""
+    from PIL import Image, ImageDraw
+
+    huge, large = tmp_path / "huge.png", tmp_path / "large.png"
+    for path, side in ((huge, 8000), (large, 6000)):
+        im = Image.new("RGB", (side, side), (200, 180, 160))
+        ImageDraw.Draw(im).ellipse((side // 4, side // 4, 3 * side // 4, 3 * side // 4), fill=(120, 90, 70))
+        im.save(path)
+    assert huge.stat().st_size < 1_000_000  # far under the 10 MB file limit
+    page = open_app(browser, app_url)
+    panel = open_tab(page, "Inpainting")
+    started = time.perf_counter()
+    with page.expect_file_chooser() as chooser:
+        panel.get_by_role("button", name="Upload a photo").click()
+    chooser.value.set_files(huge)
+    page.get_by_text("pixel limit").first.wait_for(timeout=15_000)
+    assert time.perf_counter() - started < 15
+    with page.expect_file_chooser() as chooser:
+        panel.get_by_role("button", name="Upload a photo").click()
+    chooser.value.set_files(large)
+    page.get_by_text("large.png is on the canvas").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the editor draws it
+    canvas = panel.locator("canvas").last
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    started = time.perf_counter()
+    page.mouse.move(cx - 40, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 40, cy, steps=8)
+    page.mouse.up()
+    page.evaluate("1")  # the page answers again
+    assert time.perf_counter() - started < 5
+    panel.get_by_role("button", name="Fill").click()
+    wait_for_images(panel, 2, timeout=90_000)
+    masked = panel.locator("img[src*='image-000']").first
+    assert shown_image(page, masked).std() > 5  # the photo arrived (a flat canvas has none)
+    page.close()
