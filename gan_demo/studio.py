@@ -185,7 +185,7 @@ class Studio:
         return to_tensor(open_image(upload), model.arch.size, model.arch.channels)
 
     def code(
-        self, model: Pretrained, seed: int, upload=None, truncation: float = 1.0
+        self, model: Pretrained, seed: int, upload=None, truncation: float = 1.0, on_step=None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """A seed's code at a truncation (the face Generate shows for that seed), or an uploaded
         photo's projected code; with the photo's detail (zeros for a seed), which edits and morphs
@@ -196,7 +196,7 @@ class Studio:
         found = self.projections.get(key)
         if found is None:
             with self.lock:
-                found = subject(model, photo=self.photo(model, upload))
+                found = subject(model, photo=self.photo(model, upload), on_step=on_step)
             self.projections.put(key, found)
         z, detail = found
         return z.clone(), None if detail is None else detail.clone()  # the kept ones never change
@@ -241,12 +241,13 @@ class Studio:
         method: str = "slerp",
         out_dir: str | None = None,
         truncation: float = 1.0,
+        on_step=None,
     ) -> tuple[list[Image.Image], str, str]:
         model = self.model(name)
         frames = limits.bounded_int(frames, "frames", *limits.FRAMES)
         (za, da), (zb, db) = (
-            self.code(model, seed_a, photo_a, truncation),
-            self.code(model, seed_b, photo_b, truncation),
+            self.code(model, seed_a, photo_a, truncation, on_step),
+            self.code(model, seed_b, photo_b, truncation, on_step),
         )
         images = model.generate(*interpolate_with_detail(torch.cat([za, zb]), (da, db), frames, method))
         folder = Path(out_dir) if out_dir else self.fresh_folder()
@@ -312,6 +313,7 @@ class Studio:
         conditional: bool,
         guided: bool = True,
         truncation: float = 1.0,
+        on_step=None,
     ) -> tuple[Image.Image, Image.Image, dict, dict]:
         """Move the code along each attribute's direction by strength x its separation; `guided`
         then corrects the step with the model's classifier (gan_demo.latent.guided: the face attributes',
@@ -320,7 +322,7 @@ class Studio:
         if name not in self.directions:
             raise ValueError(f"{name} has no attribute directions file")
         directions = self.directions[name]
-        z, detail = self.code(model, seed, upload, truncation)
+        z, detail = self.code(model, seed, upload, truncation, on_step)  # on_step: a photo's projection
         strengths = {
             attr: limits.bounded_float(strength, f"{attr} strength", *limits.EDIT_TOTAL)
             for attr, strength in strengths.items()

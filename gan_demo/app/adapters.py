@@ -128,13 +128,13 @@ def named(fn: Callable, names: list[str], optional: tuple[str, ...] = ()) -> Cal
     if inspect.isgeneratorfunction(fn):  # Gradio streams a callback's answers only if it is a generator
 
         @functools.wraps(fn)
-        def call(*values):
-            yield from fn(*values)
+        def call(*values, **passed):
+            yield from fn(*values, **passed)
     else:
 
         @functools.wraps(fn)
-        def call(*values):
-            return fn(*values)
+        def call(*values, **passed):  # passed: what with_progress adds (on_step)
+            return fn(*values, **passed)
 
     P = inspect.Parameter
     first = min((names.index(n) for n in optional), default=len(names))  # Python: no default before a non-default
@@ -183,7 +183,7 @@ def with_progress(method, inputs: int, outputs: int, action: str):
     next step once its Stop is pressed, leaving its `outputs` as they were (a Stop is no error:
     nothing for the log). Gradio injects the request and the progress tracker into positional
     parameters only, so the callback's signature names them after the inputs."""
-    names = [p for p in inspect.signature(method).parameters if p != "on_step"][:inputs]
+    kept = [p for p in inspect.signature(method).parameters.values() if p.name != "on_step"][:inputs]
 
     def run(*args):
         *values, request, progress = args
@@ -205,8 +205,8 @@ def with_progress(method, inputs: int, outputs: int, action: str):
     P = inspect.Parameter
     run.__signature__ = inspect.Signature(
         [
-            *(P(n, P.POSITIONAL_OR_KEYWORD) for n in names),
-            P("request", P.POSITIONAL_OR_KEYWORD, annotation=gr.Request),
+            *(P(p.name, P.POSITIONAL_OR_KEYWORD, default=p.default) for p in kept),  # optional ones stay optional
+            P("request", P.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request),
             P("progress", P.POSITIONAL_OR_KEYWORD, default=gr.Progress()),
         ]
     )
@@ -221,10 +221,12 @@ def run_and_stop(label: str) -> tuple[gr.Button, gr.Button]:
         return gr.Button(label, variant="primary"), gr.Button("Stop")
 
 
-def stoppable(button, stop, callback, inputs, outputs, api_name: str, description: str) -> None:
-    """An optimisation-backed button; its Stop ends the running optimisation at its next step
-    (StopFlags) and cancels the event."""
-    event = button.click(callback, inputs, outputs, api_name=api_name, api_description=description)
+def stoppable(button, stop, callback, inputs, outputs, api_name: str, description: str, triggers: tuple = (), **event):
+    """An optimisation-backed button (and other `triggers` of the same action); its Stop ends the
+    running optimisation at its next step (StopFlags) and cancels the event."""
+    event = gr.on(
+        [button.click, *triggers], callback, inputs, outputs, api_name=api_name, api_description=description, **event
+    )
 
     def halt(request: gr.Request) -> None:
         STOPS.stop((request.session_hash or "", api_name))

@@ -49,11 +49,13 @@ class Context:
         return friendly(fn, gpu=False)
 
     def optimisation(
-        self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str, description: str
-    ) -> None:
-        """A Studio call that optimises, with its progress bar, behind a button and its Stop."""
-        callback = with_progress(fn, len(inputs), len(outputs), api_name)
-        stoppable(*buttons, self.handle(callback), inputs, outputs, api_name, description)
+        self, fn: Callable, buttons: tuple, inputs: list, outputs: list, api_name: str, description: str, **event
+    ) -> Callable:
+        """A Studio call that optimises, with its progress bar, behind a button and its Stop
+        (`event`: other triggers, a trigger mode); the callback, for other events to run too."""
+        callback = self.handle(with_progress(fn, len(inputs), len(outputs), api_name))
+        stoppable(*buttons, callback, inputs, outputs, api_name, description, **event)
+        return callback
 
     def on_arrival(self, fn: Callable, inputs: list, outputs: list) -> None:
         """Run `fn` when a page opens, its answers shown as if its button had been pressed."""

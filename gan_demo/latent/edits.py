@@ -26,13 +26,17 @@ Keep = Sequence[str] | Callable[[str], list[str]]
 
 
 def subject(
-    model: Pretrained, seed: int = 0, photo: torch.Tensor | None = None, detail_bound: float = DETAIL_BOUND
+    model: Pretrained,
+    seed: int = 0,
+    photo: torch.Tensor | None = None,
+    detail_bound: float = DETAIL_BOUND,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The code (1, z_dim) of a seed, or of a photo (1, C, S, S in [-1, 1]) projected into the
     latent space, with its detail (zeros for a seed, None for a generator without one): what
     edits and morphs start from, so an edited photo still looks like itself."""
     if photo is not None:
-        return project_code_and_detail(model, photo, detail_bound)
+        return project_code_and_detail(model, photo, detail_bound, on_step)  # on_step: its progress
     return sample_codes(1, model.arch.z_dim, seed), blank_detail(model)
 
 

@@ -194,11 +194,14 @@ def blank_detail(model: Pretrained, n: int = 1) -> torch.Tensor | None:
 
 
 def project_code_and_detail(
-    model: Pretrained, photo: torch.Tensor, detail_bound: float = DETAIL_BOUND
+    model: Pretrained,
+    photo: torch.Tensor,
+    detail_bound: float = DETAIL_BOUND,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A photo's projected code (1, z_dim) and detail (zeros when `detail_bound` is 0, None for a
     generator without one), on the CPU: what edits and morphs of the photo start from."""
-    fit = project(model, photo, detail_bound=detail_bound)
+    fit = project(model, photo, detail_bound=detail_bound, on_step=on_step)
     return fit.z, fit.detail if fit.detail is not None else blank_detail(model)
 
 

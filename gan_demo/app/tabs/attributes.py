@@ -8,7 +8,7 @@ import re
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import dice, named, photo_upload, seed_box, user_error
+from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box, user_error
 from gan_demo.app.context import Context
 from gan_demo.app.faces import Face, FaceSlot
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
@@ -79,7 +79,7 @@ def build(ctx: Context) -> None:
             with gr.Row():
                 extra = gr.Dropdown(shown["extra_choices"], value=shown["extra"], label="Any other attribute")
                 extra_strength = gr.Slider(*limits.STRENGTH, 0, step=0.25, label="Its strength")
-            button = gr.Button("Apply (or let go of a slider)", variant="primary")
+            buttons = run_and_stop("Apply (or let go of a slider)")  # Stop: a photo's projection
         with gr.Column(scale=6, min_width=300):
             with gr.Row():
                 before = gr.Image(label="Before", height=256)
@@ -91,11 +91,11 @@ def build(ctx: Context) -> None:
                 probs_before = gr.Label(num_top_classes=READ_OUTS, label="Attributes before (the edited first)")
                 probs_after = gr.Label(num_top_classes=READ_OUTS, label="Attributes after")
 
-    def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values):
+    def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values, on_step=None):
         *values, truncation = values
         strengths = studio.slider_strengths(name, dict(zip(slider_names, values)), extra, extra_strength)
         shown_before, shown_after, read_before, read_after = studio.edit(
-            name, seed, photo, strengths, conditional, guided, truncation
+            name, seed, photo, strengths, conditional, guided, truncation, on_step
         )
         names = read_outs(read_before, read_after, [a for a, v in strengths.items() if v])
         return (
@@ -106,9 +106,6 @@ def build(ctx: Context) -> None:
         )
 
     parameters = ["name", "seed", "photo", "conditional", "guided", "extra", "extra_strength"]
-    edited = ctx.handle(
-        named(edit, parameters + [strength_parameter(a) for a in slider_names] + ["truncation"], optional=("photo",))
-    )
     inputs = [model, seed, photo, conditional, guided, extra, extra_strength, *sliders, truncation]
     outputs = [before, after, probs_before, probs_after]
     face_inputs = [model, seed, truncation, photo]
@@ -121,17 +118,20 @@ def build(ctx: Context) -> None:
     def described(*values):
         return face_of(*values).line(TAB, studio.title(values[0]))
 
-    triggers = [button.click, seed.submit, truncation.release, *(s.release for s in sliders), extra_strength.release]
-    gr.on(
-        triggers,  # live on letting go of a slider
-        edited,
+    edit = named(edit, parameters + [strength_parameter(a) for a in slider_names] + ["truncation"], optional=("photo",))
+    ctx.optimisation(
+        edit,
+        buttons,
         inputs,
         outputs,
-        api_name="edit",
+        "edit",
+        "A face (a seed at a truncation, or a photo projected into the model) before and after moving its code "
+        "along attribute directions, with the attribute classifier's read-outs of both",
+        triggers=(seed.submit, truncation.release, *(s.release for s in sliders), extra_strength.release),
         trigger_mode="always_last",  # slider after slider: the latest edit, not a queue of them
-        api_description="A face (a seed at a truncation, or a photo projected into the model) before and after "
-        "moving its code along attribute directions, with the attribute classifier's read-outs of both",
     )
+    # a seed's face (a new seed, a hand-off, a link) needs no projection: no progress bar, no Stop
+    edited = ctx.handle(edit)
     rolled.then(edited, inputs, outputs, api_name=False)
     # whatever shows a face (a button, a slider, a hand-off, a link) says which it is
     before.change(described, face_inputs, line, api_name=False, show_progress="hidden")

@@ -5,13 +5,12 @@ from __future__ import annotations
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import dice, named, photo_upload, seed_box
+from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box
 from gan_demo.app.context import Context
 from gan_demo.app.faces import FaceSlot
 
 TITLE = "Interpolate / morph"
 TAB = __name__.rsplit(".", 1)[-1]
-MORPH = ["name", "seed_a", "seed_b", "photo_a", "photo_b", "frames", "method", "truncation"]
 PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b", "truncation"]
 
 
@@ -36,22 +35,25 @@ def build(ctx: Context) -> None:
     for photo in (photo_a, photo_b):
         ctx.fit_model_to_photo(photo, model, lambda: ctx.generators)
     ctx.takes_faces(FaceSlot(TAB, model, seed_a, truncation, lambda: ctx.generators, photo=photo_a))
-    button = gr.Button("Morph", variant="primary")
+    buttons = run_and_stop("Morph")
     gallery = gr.Gallery(label="Frames", columns=8, height=200)  # one row of 8 in view ("auto" left a blank half page)
     with gr.Row():  # the exports shown, each with its download button
         gif = gr.Image(label="GIF (A → B → A, looping)", format="gif", height=256, interactive=False)
         mp4 = gr.Video(label="MP4", height=256, loop=True, interactive=False)
 
-    def morph(name, seed_a, seed_b, photo_a, photo_b, frames, method, truncation):
-        return studio.morph(name, seed_a, seed_b, photo_a, photo_b, frames, method, truncation=truncation)
+    def morph(name, seed_a, seed_b, photo_a=None, photo_b=None, frames=8, method="slerp", truncation=1.0, on_step=None):
+        return studio.morph(
+            name, seed_a, seed_b, photo_a, photo_b, frames, method, truncation=truncation, on_step=on_step
+        )
 
-    gr.on(
-        [button.click, seed_a.submit, seed_b.submit],
-        ctx.handle(named(morph, MORPH, optional=("photo_a", "photo_b"))),
+    ctx.optimisation(  # a photo is projected first: its progress bar, and a Stop
+        morph,
+        buttons,
         [model, seed_a, seed_b, photo_a, photo_b, frames, method, truncation],
         [gallery, gif, mp4],
-        api_name="morph",
-        api_description="Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
+        "morph",
+        "Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
+        triggers=(seed_a.submit, seed_b.submit),
     )
     # the preview follows everything that changes the path: the photos too (each projected once)
     previewed = ctx.handle(named(studio.morph_preview, PREVIEW, optional=("photo_a", "photo_b")))
