@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +113,35 @@ def fingerprint(result) -> str:
     return digest.hexdigest()
 
 
-class Requests:
-    """The mixed requests every client cycles through, each a function of a seed."""
+FAST = ("generate", "morph_preview", "edit")  # the actions whose latency under load is reported apart
+STOP_AFTER_S = 0.5
 
-    def __init__(self, client: Client, encoder: str, dcgan: str, photo: str, sliders: int):
+
+def canvas(photo: str, layer: str) -> dict:
+    """The inpainting editor's value: the photo and one painted layer."""
+    return {
+        "background": handle_file(photo),
+        "layers": [handle_file(layer)],
+        "composite": handle_file(photo),
+        "id": None,
+    }
+
+
+class Requests:
+    """The mixed requests every client cycles through, each a function of a seed; among them a
+    long fill stopped after STOP_AFTER_S, as a user pressing Stop."""
+
+    def __init__(self, client: Client, encoder: str, dcgan: str, photo: str, sliders: int, layer: str):
+        def fill_and_stop(seed: int) -> str:
+            job = client.submit(encoder, canvas(photo, layer), 300, 8, api_name="/inpaint")
+            time.sleep(STOP_AFTER_S)
+            client.predict(api_name="/inpaint_stop")
+            try:
+                job.result(timeout=120)
+            except CancelledError:  # stopped before it started: Gradio cancelled it
+                pass
+            return "stopped"
+
         self.calls = {
             "generate": lambda s: client.predict(encoder, s, 0.7, 8, api_name="/generate"),
             "morph_preview": lambda s: client.predict(dcgan, s, s + 1, 0.5, "slerp", api_name="/morph_preview"),
@@ -124,6 +149,7 @@ class Requests:
                 encoder, s, None, True, True, "Male", 0.0, *([1.0] + [0.0] * (sliders - 1)), api_name="/edit"
             ),
             "colorize": lambda s: client.predict(encoder, handle_file(photo), api_name="/colorize"),
+            "fill_then_stop": fill_and_stop,
         }
 
     def work(self) -> list[tuple[str, int]]:
@@ -132,14 +158,14 @@ class Requests:
 
 def slider_count(client: Client) -> int:
     params = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/edit"]["parameters"]
-    return len(params) - 7  # model, seed, photo, conditional, guided, extra attribute, its strength
+    return sum(p["parameter_name"].startswith("strength_") for p in params) - 1  # "extra_strength" is no slider
 
 
-def client_loop(url, names, photo, sliders, reference, more, offset, latencies, failures, mismatches):
+def client_loop(url, names, photo, sliders, layer, reference, more, offset, latencies, failures, mismatches):
     # each client its own download folder: gradio_client names files by content, and clients
     # sharing one folder read each other's half-written downloads
     client = Client(url, verbose=False, download_files=tempfile.mkdtemp(dir=DOWNLOADS.name))
-    requests = Requests(client, *names, photo, sliders)
+    requests = Requests(client, *names, photo, sliders, layer)
     work = requests.work()
     i = offset
     while more(i - offset):
@@ -151,19 +177,18 @@ def client_loop(url, names, photo, sliders, reference, more, offset, latencies, 
         except Exception as err:  # a load test counts every failure, whatever its kind
             failures.append(f"{name}({seed}): {type(err).__name__}: {err}")
             continue
-        latencies.append(time.perf_counter() - started)
+        latencies.append((name, time.perf_counter() - started))
         if answer != reference[name, seed]:
             mismatches.append(f"{name}({seed})")
 
 
+def p95(seconds: list[float]) -> float | None:
+    return round(sorted(seconds)[int(0.95 * (len(seconds) - 1))], 3) if seconds else None
+
+
 def tab_defaults(client: Client, encoder: str, photo: str, layer: str, sliders: int) -> dict[str, float]:
     """Seconds for each tab's main button at its default settings, one client, after a warm-up."""
-    editor = {
-        "background": handle_file(photo),
-        "layers": [handle_file(layer)],
-        "composite": handle_file(photo),
-        "id": None,
-    }
+    editor = canvas(photo, layer)
     calls = {
         "generate": lambda: client.predict(encoder, 0, 0.7, 8, api_name="/generate"),
         "morph": lambda: client.predict(encoder, 0, 1, None, None, 8, "slerp", api_name="/morph"),
@@ -211,12 +236,14 @@ def main() -> None:
         photo = client.predict(names[0], 4, 1.0, 1, api_name="/generate")[0]["image"]  # a face the app made
         sliders = slider_count(client)
         tmp = Path(tempfile.mkdtemp(dir=DOWNLOADS.name))
-        paint = np.zeros((256, 256, 4), np.uint8)
-        paint[96:160, 80:176] = (255, 0, 255, 255)
-        Image.fromarray(paint).save(tmp / "layer.png")
-        per_tab = {} if args.no_tab_timings else tab_defaults(client, names[0], photo, str(tmp / "layer.png"), sliders)
-
-        requests = Requests(client, *names, photo, sliders)
+        with Image.open(photo) as im:
+            side = im.width  # the painted layer has the photo's size, as the editor sends it
+        paint = np.zeros((side, side, 4), np.uint8)
+        paint[side * 3 // 8 : side * 5 // 8, side * 5 // 16 : side * 11 // 16] = (255, 0, 255, 255)
+        layer = str(tmp / "layer.png")
+        Image.fromarray(paint).save(layer)
+        per_tab = {} if args.no_tab_timings else tab_defaults(client, names[0], photo, layer, sliders)
+        requests = Requests(client, *names, photo, sliders, layer)
         reference, single = {}, []
         for name, seed in requests.work():  # one client alone: the reference answers and latencies
             started = time.perf_counter()
@@ -240,7 +267,7 @@ def main() -> None:
         with ThreadPoolExecutor(args.clients) as pool:
             clients = [
                 pool.submit(
-                    client_loop, url, names, photo, sliders, reference, more, c, latencies, failures, mismatches
+                    client_loop, url, names, photo, sliders, layer, reference, more, c, latencies, failures, mismatches
                 )
                 for c in range(args.clients)
             ]
@@ -255,6 +282,7 @@ def main() -> None:
     finally:
         server.kill()
         server.wait()
+    every = [t for _, t in latencies]
     for line in (failures + mismatches)[:10]:
         print(f"problem: {line}", file=sys.stderr)
     print(
@@ -268,8 +296,11 @@ def main() -> None:
                 "differing_from_single_client": len(mismatches),
                 "server_alive": alive,
                 "single_client_median_s": round(statistics.median(single), 3),
-                "loaded_median_s": round(statistics.median(latencies), 3) if latencies else None,
-                "loaded_p95_s": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
+                "loaded_median_s": round(statistics.median(every), 3) if every else None,
+                "loaded_p95_s": p95(every),
+                # generate, preview and plain edits while fills, colorizes and Stops run beside them
+                "fast_actions_p95_s": p95([t for name, t in latencies if name in FAST]),
+                "p95_s_by_action": {name: p95([t for n, t in latencies if n == name]) for name in requests.calls},
                 "throughput_req_s": round(len(latencies) / wall, 2),
                 "server_rss_mb": {
                     "before_load": round(rss_start),

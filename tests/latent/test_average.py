@@ -15,9 +15,10 @@ from gan_demo.models.sampling import sample_codes
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 
 
-def as_array(captioned) -> np.ndarray:
-    """Studio.generate's (image, caption) pairs as one array in [-1, 1]."""
-    return np.stack([np.asarray(im, np.float32) / 127.5 - 1 for im, _ in captioned])
+def as_array(images) -> np.ndarray:
+    """Images (or Studio.generate's (image, caption) pairs) as one array in [-1, 1]."""
+    images = [im[0] if isinstance(im, tuple) else im for im in images]
+    return np.stack([np.asarray(im, np.float32) / 127.5 - 1 for im in images])
 
 
 @pytest.fixture(scope="module")
