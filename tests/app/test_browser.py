@@ -244,7 +244,8 @@ def test_gan_lab_plays_pauses_steps_and_switches_objective(page, shots):
     page.wait_for_function(
         "() => /step ([1-9][0-9]{2,})/.test(document.body.innerText)", timeout=60_000
     )  # playing: 100 steps and more
-    panel.get_by_role("button", name="Pause", exact=True).click()
+    # no_wait_after: under a full suite the frames streaming in kept Playwright waiting for "navigations"
+    panel.get_by_role("button", name="Pause", exact=True).click(no_wait_after=True)
     page.wait_for_timeout(1500)  # a frame on its way may still land
     paused = lab_step(panel)
     page.wait_for_timeout(1500)
