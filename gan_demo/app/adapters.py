@@ -325,3 +325,9 @@ def painted(value: dict | None) -> tuple[str | bytes | None, list]:
     if not isinstance(value, dict):
         return None, []
     return value.get("background"), list(value.get("layers") or [])
+
+
+def editor_value(image: Image.Image, path: Path) -> dict:
+    """An ImageEditor's value with `image` (saved to `path`) as its background and nothing painted."""
+    image.save(path)
+    return {"background": str(path), "layers": [], "composite": str(path)}

@@ -22,6 +22,11 @@ from .adapters import user_error
 LINK_KEYS = ("tab", "model", "seed", "truncation")
 
 
+def tab_id(module_name: str) -> str:
+    """A tab's id, in links and hand-offs: its module's last name ("attributes")."""
+    return module_name.rsplit(".", 1)[-1]
+
+
 @dataclass(frozen=True)
 class Face:
     model: str

@@ -25,11 +25,6 @@ PHONE_CSS = (
 TABS = (story, generate, morph, attributes, inpainting, colorization, face_map, video, lab, train)
 
 
-def tab_id(tab) -> str:
-    """A tab's id, in links and hand-offs: its module's name ("attributes")."""
-    return tab.__name__.rsplit(".", 1)[-1]
-
-
 def build_app(studio: Studio) -> gr.Blocks:
     ctx = Context.of(studio)
     # delete_cache: every 10 min, drop Gradio's cached uploads and results older than an hour
@@ -43,7 +38,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             gr.Markdown("Skipped checkpoints: " + skipped)  # named by their files, not the server's folders
         with gr.Tabs() as tabs:
             for tab in TABS:
-                with gr.Tab(tab.TITLE, id=tab_id(tab)):
+                with gr.Tab(tab.TITLE, id=faces.tab_id(tab.__name__)):
                     tab.build(ctx)
         faces.connect(ctx.handoffs, ctx.face_slots, tabs)
         # a page opened after the app trained a model lists it too

@@ -43,6 +43,12 @@ class Hyper:
         return [f.name for f in fields(cls)]
 
 
+# What a DCGAN trains with on a CPU when a time budget (--max-minutes) bounds the run: at width 32 a
+# step costs about a third of width 64's, and in 5-15 minutes the extra steps matter more than the
+# wider networks (the study: docs/training.md, "A CPU's time budget"; bench/time_to_quality.py).
+RECIPES: dict[str, dict[str, Any]] = {"course": {}, "cpu-budget": {"width": 32}}
+
+
 @dataclass
 class RunConfig:
     """Everything that defines a run besides the data; recorded in the checkpoint JSON."""
@@ -62,7 +68,8 @@ class RunConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 50  # steps between loss read-outs (the only host syncs)
-    max_minutes: float | None = None
+    max_minutes: float | None = None  # alone (no epochs, no max_images), the budget is the run's length
+    recipe: str = "course"  # a RECIPES name: what filled the settings not given
     weights_dtype: str = "fp16"  # storage type of the inference weights (the state stays fp32)
     compile: str | None = None  # a torch.compile mode, "default" for the default
     cuda_graphs: bool = True  # on CUDA, record the whole step as one graph (gan_demo/training/graphs.py)

@@ -106,8 +106,11 @@ class Trainer:
                 f"{data.source}: {len(train)} training images are fewer than one batch of {cfg.batch_size} x {ctx.world} processes"
             )
         images_per_step = cfg.batch_size * ctx.world
+        self.open_ended = cfg.max_minutes is not None and cfg.max_images is None and cfg.epochs is None
         if cfg.max_images is not None:
             self.total_steps = math.ceil(cfg.max_images / images_per_step)
+        elif self.open_ended:  # the time budget alone ends the run
+            self.total_steps = 10**12
         else:
             self.total_steps = max(1, round((cfg.epochs or RunConfig.DEFAULT_EPOCHS) * self.steps_per_epoch))
         self.images = self._place_images(train.images)
@@ -390,7 +393,7 @@ class Trainer:
         cfg, images_per_step = self.cfg, self.cfg.batch_size * self.ctx.world
         writer = self._tensorboard()
         bar = tqdm(
-            total=self.total_steps * images_per_step,
+            total=None if self.open_ended else self.total_steps * images_per_step,
             initial=self.step * images_per_step,
             unit="img",
             unit_scale=True,

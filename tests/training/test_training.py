@@ -327,3 +327,20 @@ def test_mmd_to_prior_tells_prior_draws_from_shifted_or_shrunk_codes():
     code = (prior + 1).requires_grad_(True)
     mmd_to_prior(code, gen).backward()
     assert (code.grad.mean(0) > 0).all()  # descending the gradient moves the codes back towards 0
+
+
+def test_a_time_budget_on_a_cpu_trains_the_budget_recipe_for_that_long(faces, tmp_path):
+    """--max-minutes alone on a CPU: a width-32 DCGAN (the cpu-budget recipe) that trains until the
+    budget ends, not 20 epochs; an option given explicitly wins over the recipe."""
+    common = ["--model", "dcgan", "--data", str(faces), "--holdout", "16", "--size", "32", "--device", "cpu"]
+    common += ["--batch-size", "8", "--log-every", "2", "--no-progress", "--sample-every", "1000000"]
+    assert train.main([*common, "--out", str(tmp_path / "a"), "--max-minutes", "0.05"]) == 0
+    _, meta = load_checkpoint(tmp_path / "a" / "dcgan-faces")
+    assert meta["arch"]["width"] == 32 and meta["training"]["options"]["recipe"] == "cpu-budget"
+    assert meta["training"]["wall_time_s"] >= 3  # the budget, not the 20 epochs' 200 steps, ended it
+    assert train.main([*common, "--out", str(tmp_path / "b"), "--max-minutes", "0", "--width", "8"]) == 0
+    _, meta = load_checkpoint(tmp_path / "b" / "dcgan-faces")
+    assert meta["arch"]["width"] == 8 and meta["training"]["options"]["recipe"] == "cpu-budget"
+    assert train.main([*common, "--out", str(tmp_path / "c"), "--max-images", "16", "--recipe", "course"]) == 0
+    _, meta = load_checkpoint(tmp_path / "c" / "dcgan-faces")
+    assert meta["arch"]["width"] == 64 and meta["training"]["options"]["recipe"] == "course"

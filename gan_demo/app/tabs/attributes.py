@@ -10,11 +10,11 @@ import gradio as gr
 from gan_demo import limits
 from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box, user_error
 from gan_demo.app.context import Context
-from gan_demo.app.faces import Face, FaceSlot
+from gan_demo.app.faces import Face, FaceSlot, tab_id
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
 TITLE = "Attributes"
-TAB = __name__.rsplit(".", 1)[-1]
+TAB = tab_id(__name__)
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
 
 

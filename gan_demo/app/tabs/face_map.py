@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from gan_demo.app.adapters import mask_editor, photo_upload, seed_box
+from gan_demo.app.adapters import editor_value, mask_editor, photo_upload, seed_box
 from gan_demo.app.context import Context
 from gan_demo.data.face_parts import CLASS_NAMES, PALETTE
 from gan_demo.map_studio import MAX_STYLES, MapStudio, canvas_image
@@ -56,22 +56,20 @@ def build(ctx: Context) -> None:
     rows = {label: gr.Image(label=label, height=150) for label in ("pix2pix (L1 + cGAN)", "L1 only")}
     score = gr.Markdown(label="Re-segmentation mIoU")
 
-    def editor_value(ids):
-        path = studio.fresh_folder() / "map.png"
-        canvas_image(ids).save(path)
-        return {"background": str(path), "layers": [], "composite": str(path)}
+    def map_on_canvas(ids):
+        return editor_value(canvas_image(ids), studio.fresh_folder() / "map.png")
 
     def start(seed):
         """A generated face and its part map, on the canvas."""
         face, ids = maps.start(int(seed))
-        return face, editor_value(ids)
+        return face, map_on_canvas(ids)
 
     def upload(photo):
         """An uploaded face and its part map, on the canvas."""
         if photo is None:
             return gr.skip(), gr.skip()
         face, ids = maps.map_of(photo)
-        return face, editor_value(ids)
+        return face, map_on_canvas(ids)
 
     def make(canvas, seed, styles, style_file=None):
         """Faces from the painted map: a row per translator, one face per style, and how well the

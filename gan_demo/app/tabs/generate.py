@@ -7,10 +7,10 @@ import gradio as gr
 from gan_demo import limits
 from gan_demo.app.adapters import dice, seed_box
 from gan_demo.app.context import Context
-from gan_demo.app.faces import Face, FaceSlot, seed_of_caption
+from gan_demo.app.faces import Face, FaceSlot, seed_of_caption, tab_id
 
 TITLE = "Generate"
-TAB = __name__.rsplit(".", 1)[-1]
+TAB = tab_id(__name__)
 
 
 def build(ctx: Context) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import gradio as gr
 
 from gan_demo import limits
-from gan_demo.app.adapters import mask_editor, painted, run_and_stop
+from gan_demo.app.adapters import editor_value, mask_editor, painted, run_and_stop
 from gan_demo.app.context import Context
 from gan_demo.data.photos import open_image
 
@@ -37,10 +37,8 @@ def build(ctx: Context) -> None:
             return gr.skip()
         im = open_image(upload)
         im.thumbnail((CANVAS_SIDE, CANVAS_SIDE))
-        path = studio.fresh_folder() / "photo.png"
-        im.save(path)
         gr.Info(f"{Path(upload).name} is on the canvas: paint over the part to fill")
-        return {"background": str(path), "layers": [], "composite": str(path)}
+        return editor_value(im, studio.fresh_folder() / "photo.png")
 
     photo.upload(ctx.handle(to_canvas), photo, editor, api_name=False)
     # a digit for the digit models: a face on their canvas would be read as a gray blur

@@ -7,10 +7,10 @@ import gradio as gr
 from gan_demo import limits
 from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box
 from gan_demo.app.context import Context
-from gan_demo.app.faces import FaceSlot
+from gan_demo.app.faces import FaceSlot, tab_id
 
 TITLE = "Interpolate / morph"
-TAB = __name__.rsplit(".", 1)[-1]
+TAB = tab_id(__name__)
 PREVIEW = ["name", "seed_a", "seed_b", "position", "method", "photo_a", "photo_b", "truncation"]
 
 
