@@ -37,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = 6  # requests cycle through these seeds, so every answer has a single-client reference
 # every client's downloads in one folder of their own, removed when the check ends
 DOWNLOADS = tempfile.TemporaryDirectory(prefix="gan_demo_load_")
+# gradio_client leaves an empty folder in the system temp dir for every file it downloads: this
+# process's temp dir is that folder too, so none outlive the check
+tempfile.tempdir = DOWNLOADS.name
 
 
 def free_port() -> int:
@@ -46,8 +49,11 @@ def free_port() -> int:
 
 
 def start_server(checkpoints: str, port: int, env: dict | None = None) -> subprocess.Popen:
-    """demo.py in its own process, so its memory is its own; returns once it answers HTTP."""
+    """demo.py in its own process, so its memory is its own; returns once it answers HTTP. Its
+    temp files go to DOWNLOADS unless env says otherwise: a killed server cleans up nothing."""
     import httpx
+
+    env = env if env is not None else {**os.environ, "TMPDIR": DOWNLOADS.name}
 
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "demo.py"), "--checkpoints", checkpoints, "--port", str(port), "--device", "cpu"],

@@ -62,6 +62,19 @@ def write_mnist_folder(folder: Path, n: int = 80) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def temp_dir_of_the_run(tmp_path_factory):
+    """The system temp dir, for this process, inside pytest's own folder of the run: gradio_client
+    leaves an empty folder in it for every file it downloads (hundreds a run), and pytest keeps
+    only its last three runs."""
+    import tempfile
+
+    before = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    yield
+    tempfile.tempdir = before
+
+
 @pytest.fixture
 def faces(tmp_path: Path) -> Path:
     """A celeba64-style folder: two npz shards of 32x32 RGB images plus attributes.csv."""
