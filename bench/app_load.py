@@ -37,9 +37,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = 6  # requests cycle through these seeds, so every answer has a single-client reference
 # every client's downloads in one folder of their own, removed when the check ends
 DOWNLOADS = tempfile.TemporaryDirectory(prefix="gan_demo_load_")
-# gradio_client leaves an empty folder in the system temp dir for every file it downloads: this
-# process's temp dir is that folder too, so none outlive the check
-tempfile.tempdir = DOWNLOADS.name
 
 
 def free_port() -> int:
@@ -232,6 +229,10 @@ def main() -> None:
     p.add_argument("--checkpoints", default=str(ROOT / "checkpoints"))
     p.add_argument("--no-tab-timings", action="store_true", help="skip timing each tab's default action")
     args = p.parse_args()
+    # gradio_client leaves an empty folder in the system temp dir for every file it downloads:
+    # the check's temp dir is its download folder, so none outlive it (set here, not on import:
+    # the tests import start_server)
+    tempfile.tempdir = DOWNLOADS.name
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     names = models_in(args.checkpoints)

@@ -64,15 +64,21 @@ def write_mnist_folder(folder: Path, n: int = 80) -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def temp_dir_of_the_run(tmp_path_factory):
-    """The system temp dir, for this process, inside pytest's own folder of the run: gradio_client
-    leaves an empty folder in it for every file it downloads (hundreds a run), and pytest keeps
-    only its last three runs."""
+    """The system temp dir, for this process and every process it starts (torchrun, demo.py, the
+    load check), inside pytest's own folder of the run: gradio_client leaves an empty folder in it
+    for every file it downloads (hundreds a run), torchrun its own, and pytest keeps only its
+    last three runs."""
+    import os
     import tempfile
 
-    before = tempfile.tempdir
-    tempfile.tempdir = str(tmp_path_factory.mktemp("tmp"))
+    before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("tmp"))
     yield
-    tempfile.tempdir = before
+    tempfile.tempdir = before[0]
+    if before[1] is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = before[1]
 
 
 @pytest.fixture

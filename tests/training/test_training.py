@@ -185,8 +185,7 @@ def test_torchrun_two_processes_gloo(faces, tmp_path):
         "64",
         *TINY,
     ]
-    (tmp_path / "tmp").mkdir()  # torchrun's own temp folders, kept out of /tmp
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path / "tmp")}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     files = sorted(p.name for p in out.iterdir() if p.is_file())
