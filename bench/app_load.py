@@ -169,15 +169,24 @@ def slider_count(client: Client) -> int:
     return sum(p["parameter_name"].startswith("strength_") for p in params) - 1  # "extra_strength" is no slider
 
 
-def client_loop(url, names, photo, sliders, layer, reference, more, offset, latencies, failures, mismatches):
+def connected(url: str, connections: list[float]) -> Client:
+    """A client of the app, as a page opened (gradio_client reads the app's config and API);
+    how long that took goes to `connections`."""
+    started = time.perf_counter()
     # each client its own download folder: gradio_client names files by content, and clients
     # sharing one folder read each other's half-written downloads
     client = Client(url, verbose=False, download_files=tempfile.mkdtemp(dir=DOWNLOADS.name))
+    connections.append(time.perf_counter() - started)
+    return client
+
+
+def client_loop(client, names, photo, sliders, layer, reference, more, offset, latencies, failures, mismatches):
     requests = Requests(client, *names, photo, sliders, layer)
     work = requests.work()
     i = offset
     while more(i - offset):
         name, seed = work[i % len(work)]
+        first = i == offset  # every client's first request goes in the same instant
         i += 1
         started = time.perf_counter()
         try:
@@ -185,7 +194,7 @@ def client_loop(url, names, photo, sliders, layer, reference, more, offset, late
         except Exception as err:  # a load test counts every failure, whatever its kind
             failures.append(f"{name}({seed}): {type(err).__name__}: {err}")
             continue
-        latencies.append((name, time.perf_counter() - started))
+        latencies.append((name, time.perf_counter() - started, first))
         if answer != reference[name, seed]:
             mismatches.append(f"{name}({seed})")
 
@@ -264,6 +273,11 @@ def main() -> None:
         rss_start = rss_mb(server.pid)
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
+        # every page opened first, as at once as the clients can: the load is then the actions
+        # alone, not the actions queued behind 16 config downloads (timed apart, `connect_p95_s`)
+        connections = []
+        with ThreadPoolExecutor(args.clients) as pool:
+            clients = list(pool.map(lambda _: connected(url, connections), range(args.clients)))
         latencies, failures, mismatches = [], [], []
         deadline = time.time() + args.duration
         if args.requests_per_client:  # a fixed count, so a slow machine does the same work, only slower
@@ -277,13 +291,13 @@ def main() -> None:
 
         started = time.perf_counter()
         with ThreadPoolExecutor(args.clients) as pool:
-            clients = [
+            loops = [
                 pool.submit(
-                    client_loop, url, names, photo, sliders, layer, reference, more, c, latencies, failures, mismatches
+                    client_loop, c, names, photo, sliders, layer, reference, more, i, latencies, failures, mismatches
                 )
-                for c in range(args.clients)
+                for i, c in enumerate(clients)
             ]
-        for c, future in enumerate(clients):  # a client that died outside a request is a failure too
+        for c, future in enumerate(loops):  # a client that died outside a request is a failure too
             if future.exception() is not None:
                 failures.append(f"client {c}: {type(future.exception()).__name__}: {future.exception()}")
         wall = time.perf_counter() - started
@@ -294,7 +308,7 @@ def main() -> None:
     finally:
         server.kill()
         server.wait()
-    every = [t for _, t in latencies]
+    every = [t for _, t, _ in latencies]
     for line in (failures + mismatches)[:10]:
         print(f"problem: {line}", file=sys.stderr)
     print(
@@ -303,16 +317,20 @@ def main() -> None:
                 "clients": args.clients,
                 "duration_s": round(wall, 1),
                 "requests": len(latencies) + len(failures),
-                "clients_completed": sum(future.exception() is None for future in clients),
+                "clients_completed": sum(future.exception() is None for future in loops),
                 "failed": len(failures),
                 "differing_from_single_client": len(mismatches),
                 "server_alive": alive,
+                "connect_p95_s": p95(connections),
                 "single_client_median_s": round(statistics.median(single), 3),
                 "loaded_median_s": round(statistics.median(every), 3) if every else None,
                 "loaded_p95_s": p95(every),
                 # generate, preview and plain edits while fills, colorizes and Stops run beside them
-                "fast_actions_p95_s": p95([t for name, t in latencies if name in FAST]),
-                "p95_s_by_action": {name: p95([t for n, t in latencies if n == name]) for name in requests.calls},
+                "fast_actions_p95_s": p95([t for name, t, _ in latencies if name in FAST]),
+                "fast_actions_p95_after_first_round_s": p95(
+                    [t for name, t, first in latencies if name in FAST and not first]
+                ),
+                "p95_s_by_action": {name: p95([t for n, t, _ in latencies if n == name]) for name in requests.calls},
                 "throughput_req_s": round(len(latencies) / wall, 2),
                 "server_rss_mb": {
                     "before_load": round(rss_start),

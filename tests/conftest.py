@@ -190,21 +190,28 @@ def tiny_directions(tiny_models) -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
-    """The real Gradio server, in-process, on the tiny models plus one broken checkpoint it must skip."""
+def served_studio(tiny_models, tiny_directions, tiny_video_models, tiny_map_models):
+    """The Studio of the real Gradio server, in-process, on the tiny models plus one broken
+    checkpoint it must skip; with the server's URL."""
     pytest.importorskip("gradio")
     from bench.app_load import free_port
-    from gan_demo.app.layout import close, launch
+    from gan_demo.app.layout import close, serve
     from gan_demo.studio import Studio
 
     folder = tiny_models["aegan"].parent
     (folder / "broken.json").write_text("{}")
     (folder / "broken.safetensors").write_bytes(b"junk")
-    assert "broken" in Studio.load(folder).skipped
+    studio = Studio.load(folder, "cpu")
+    assert "broken" in studio.skipped
     port = free_port()
-    demo = launch(folder, "cpu", "127.0.0.1", port, share=False, block=False)
-    yield f"http://127.0.0.1:{port}/"
+    demo = serve(studio, "127.0.0.1", port)
+    yield studio, f"http://127.0.0.1:{port}/"
     close(demo)  # after the requests still running
+
+
+@pytest.fixture(scope="session")
+def app_url(served_studio) -> str:
+    return served_studio[1]
 
 
 @pytest.fixture(scope="session")

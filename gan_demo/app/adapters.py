@@ -95,6 +95,20 @@ def user_error(message: str) -> gr.Error:
     return gr.Error(without_folders(message), print_exception=False)
 
 
+def quiet_bounds(component: gr.Slider | gr.Number) -> None:
+    """A number outside its control's range (a scripted caller's) as an expected user error
+    naming the control: Gradio's own check raises an error that logs a traceback."""
+    check = component.preprocess
+
+    def preprocess(payload):
+        try:
+            return check(payload)
+        except gr.Error as err:
+            raise user_error(f"{component.label or 'a number'}: {err.message}") from None
+
+    component.preprocess = preprocess
+
+
 def as_files(value, new_folder: Callable[[], Path]):
     """PIL images (also inside lists and tuples) -> PNG files in one new folder per request.
 

@@ -10,7 +10,7 @@ import gradio as gr
 from gan_demo.studio import Studio
 
 from . import faces
-from .adapters import MAX_FILE_SIZE, RUNNING, without_folders
+from .adapters import MAX_FILE_SIZE, RUNNING, quiet_bounds, without_folders
 from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
@@ -41,6 +41,9 @@ def build_app(studio: Studio) -> gr.Blocks:
                 with gr.Tab(tab.TITLE, id=faces.tab_id(tab.__name__)):
                     tab.build(ctx)
         faces.connect(ctx.handoffs, ctx.face_slots, tabs)
+        for block in demo.blocks.values():
+            if isinstance(block, (gr.Slider, gr.Number)):
+                quiet_bounds(block)
         # a page opened after the app trained a model lists it too
         demo.load(ctx.refreshed_lists, None, [d for d, _ in ctx.model_lists], api_name=False, show_progress="hidden")
         # a link's face first, then results on arrival (for the link's face), not an empty page
@@ -59,6 +62,18 @@ def close(demo: gr.Blocks, timeout: float = 120) -> None:
 def launch(checkpoints: str, device, host: str, port: int, share: bool, block: bool = True) -> gr.Blocks:
     started = time.perf_counter()
     studio = Studio.load(checkpoints, device)
+    demo = serve(studio, host, port, share)
+    print(
+        f"gan_demo: {len(studio.models)} checkpoints loaded, ready {time.perf_counter() - started:.1f} s after imports",
+        flush=True,
+    )
+    if block:
+        demo.block_thread()
+    return demo
+
+
+def serve(studio: Studio, host: str, port: int, share: bool = False) -> gr.Blocks:
+    """The app on these models, served in the background (the Blocks returned)."""
     demo = build_app(studio)
     demo.queue(default_concurrency_limit=2)
     demo.launch(
@@ -70,10 +85,4 @@ def launch(checkpoints: str, device, host: str, port: int, share: bool, block: b
         show_error=True,
         prevent_thread_lock=True,
     )
-    print(
-        f"gan_demo: {len(studio.models)} checkpoints loaded, ready {time.perf_counter() - started:.1f} s after imports",
-        flush=True,
-    )
-    if block:
-        demo.block_thread()
     return demo

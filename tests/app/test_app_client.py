@@ -169,6 +169,25 @@ def test_face_to_map_to_face(client, photo, tmp_path):
         )
 
 
+def test_a_plain_edit_passes_guided_edits_waiting_for_the_optimisation_lock(served_studio, client):
+    """A guided edit waits for the optimisation lock in one of /edit's workers; a plain edit (no
+    lock) is answered at once, not queued behind three of them (with /edit's 2 workers it waited
+    for the whole running optimisation)."""
+    import time
+
+    studio, _ = served_studio
+    edit = ("aegan-faces", 3, None, True)  # a seed's face, conditional directions
+    after = ("Male", 0.5, 1.0, 0.0, 0.0, 1.0)  # the extra slider, Smiling, Eyeglasses, Male; truncation 1
+    with studio.lock:  # an optimisation running
+        guided = [client.submit(*edit, True, *after, api_name="/edit") for _ in range(3)]
+        time.sleep(1.0)  # the guided edits in their workers, waiting for the lock
+        before, changed, *_ = client.submit(*edit, False, *after, api_name="/edit").result(timeout=30)
+        assert image_size(before) == image_size(changed) == (128, 128)
+        assert not any(job.done() for job in guided)  # answered while they still wait
+    for job in guided:
+        job.result(timeout=60)
+
+
 def test_every_endpoint_is_named_described_and_typed(client):
     """The API as `view_api()` shows it: a description for every endpoint, every parameter and
     answer named after what it holds (no `param_7`, no `value_112`), step-1 sliders typed as
@@ -219,6 +238,10 @@ def test_expected_user_errors_are_clear_pathless_and_leave_no_traceback(client, 
         ),
         "upload a zip": lambda: client.predict(source="My images (a zip)", api_name="/train"),
         "paint a map first": lambda: client.predict(None, 0, 3, None, api_name="/map_to_face"),
+        # outside a slider's range: Gradio's own check, named after the slider
+        "Truncation: Value 5.0 is greater than maximum value 1.0": lambda: client.predict(
+            "aegan-faces", 0, 5.0, 4, api_name="/generate"
+        ),
     }
     for expected, call in mistakes.items():
         with pytest.raises(AppError) as caught:

@@ -16,6 +16,7 @@ from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 TITLE = "Attributes"
 TAB = tab_id(__name__)
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
+EDITS_AT_ONCE = 8  # the /edit event's workers (other events have 2)
 
 
 def strength_parameter(attribute: str) -> str:
@@ -129,6 +130,9 @@ def build(ctx: Context) -> None:
         "along attribute directions, with the attribute classifier's read-outs of both",
         triggers=(seed.submit, truncation.release, *(s.release for s in sliders), extra_strength.release),
         trigger_mode="always_last",  # slider after slider: the latest edit, not a queue of them
+        # a guided edit waits for the optimisation lock in its worker: workers enough that a plain
+        # edit (no lock) passes the waiting ones instead of queueing behind them
+        concurrency_limit=EDITS_AT_ONCE,
     )
     # a seed's face (a new seed, a hand-off, a link) needs no projection: no progress bar, no Stop
     edited = ctx.handle(edit)
