@@ -171,10 +171,13 @@ def test_inpainting_tab_with_a_painted_stroke(page, shots):
     page.screenshot(path=shots / "inpainting.png", full_page=True)
 
 
-def test_inpainting_tab_on_a_digit_model(browser, app_url, shots):
-    # a page of its own: after a Fill, Gradio's ImageEditor ignores a click on another example
+def test_inpainting_tab_on_a_digit_model_after_a_face(browser, app_url, shots):
+    # #18 item 4: after a Fill on the face example, the digit example replaces the canvas
     page = open_app(browser, app_url)
     panel = open_tab(page, "Inpainting")
+    paint_on_the_example(panel)
+    panel.get_by_role("button", name="Fill").click()
+    panel.locator("img[src*='image-002']").wait_for(timeout=90_000)
     panel.locator("img[src*='example-digit']").first.click()  # before the model: no open list above it
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
