@@ -339,7 +339,7 @@ class Studio:
         return show(before)[0], show(after)[0], self.read_out(model, before), self.read_out(model, after)
 
     def equation(
-        self, name: str, a: str | dict, b: str | dict, c: str | dict, seed: int = 0, k: int = EXEMPLARS
+        self, name: str, a: str | dict, b: str | dict, c: str | dict, seed: int = 0, k: int = EXEMPLARS, on_step=None
     ) -> tuple[Image.Image, Image.Image, str]:
         """A - B + C from exemplar averages (gan_demo.latent.equation); each set is filters as
         {name: present} or in the app's syntax ('Male, -Eyeglasses'). Returns Radford et al.'s
@@ -358,7 +358,7 @@ class Studio:
             if pool is None or not pool.fits(model, classifier):  # no shipped pool: read one, once
                 log.info("%s: no exemplar pool beside the checkpoint, sampling %d codes", name, POOL)
                 pool = self.pools[name] = build_pool(model, classifier)
-            fit = solve(model, classifier, pool, a, b, c, seed=seed, k=k)
+            fit = solve(model, classifier, pool, a, b, c, seed=seed, k=k, on_step=on_step)
         rows = torch.cat([torch.cat([codes, mean[None]]) for codes, mean in zip(fit.sets, fit.means)])
         sets = make_grid(model.generate(rows).cpu(), nrow=k + 1, padding=2, pad_value=1.0)
         results = make_grid(model.generate(fit.codes).cpu(), nrow=3, padding=2, pad_value=1.0)

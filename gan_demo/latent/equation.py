@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,11 +148,12 @@ def solve(
     grid: int = GRID,
     noise: float = NOISE,
     steps: int = GUIDED_STEPS,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> Solution:
     """A - B + C for `model`'s codes: each set k exemplars drawn by `seed` from its TOP best
     matches in `pool`; the result corrected towards what the equation implies by `steps` steps
     (0: the plain sum, the paper's recipe), then grid - 1 noisy neighbours (seed + 1) corrected
-    NEIGHBOUR_STEPS more."""
+    NEIGHBOUR_STEPS more; `on_step(done, total)` after each step of both."""
     check_pair(model, classifier)
     top = min(TOP, pool.codes.shape[0])
     if not 1 <= k <= top:
@@ -162,10 +164,19 @@ def solve(
     result = (means[0] - means[1] + means[2])[None]
     targets = {} if classifier.domain is DIGITS else implied(a, b, c)
     margins = {name: IMPLIED_MARGIN if present else -IMPLIED_MARGIN for name, present in targets.items()}
+    total = steps + (NEIGHBOUR_STEPS if grid > 1 else 0)
+
+    def progress(offset: int):
+        return None if on_step is None else lambda done, _: on_step(offset + done, total)
+
     if targets and steps > 0:
-        result = hold_attributes(model, classifier, result.to(model.device), margins, steps).cpu()
+        result = hold_attributes(model, classifier, result.to(model.device), margins, steps, on_step=progress(0))
+        result = result.cpu()
     codes = result + noise * sample_codes(grid, model.arch.z_dim, seed + 1)
     codes[0] = result[0]
     if targets and steps > 0 and grid > 1:
-        codes[1:] = hold_attributes(model, classifier, codes[1:].to(model.device), margins, NEIGHBOUR_STEPS).cpu()
+        neighbours = codes[1:].to(model.device)
+        codes[1:] = hold_attributes(
+            model, classifier, neighbours, margins, NEIGHBOUR_STEPS, on_step=progress(steps)
+        ).cpu()
     return Solution(sets, means, codes, targets)

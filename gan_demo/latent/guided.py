@@ -91,10 +91,12 @@ def hold_attributes(
     steps: int = GUIDED_STEPS,
     detail: torch.Tensor | None = None,
     reference: torch.Tensor | None = None,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> torch.Tensor:
     """Codes (N, z_dim) corrected from `start` by `steps` gradient steps so each target attribute's
     logit passes sign(s) x |s| while every other attribute keeps its probability at `reference`
-    (default: `start` itself), read by an attribute classifier on the images drawn with `detail`."""
+    (default: `start` itself), read by an attribute classifier on the images drawn with `detail`;
+    `on_step(done, steps)` after each step."""
     z = start if reference is None else reference
     columns = torch.tensor([classifier.label_names.index(name) for name in targets], device=z.device)
     sign = torch.tensor([1.0 if s > 0 else -1.0 for s in targets.values()], device=z.device)
@@ -110,7 +112,7 @@ def hold_attributes(
         drift = (logits.sigmoid() - probs_before)[:, held].abs().mean(1) if held.any() else 0.0
         return (target_loss + HOLD_WEIGHT * drift).sum()
 
-    return _descend(loss, start, steps)
+    return _descend(loss, start, steps, on_step)
 
 
 def _hold_digit(
@@ -150,13 +152,15 @@ def _hold_digit(
     return start + orthogonal(_descend(loss, start, steps) - start)
 
 
-def _descend(loss, init: torch.Tensor, steps: int) -> torch.Tensor:
+def _descend(loss, init: torch.Tensor, steps: int, on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
     """`steps` Adam steps on a code from `init`; only the code is optimised (no gradient buffers on
     the shared networks' weights)."""
     code = init.clone().requires_grad_(True)
     opt = torch.optim.Adam([code], lr=GUIDED_LR)
     with torch.enable_grad():
-        for _ in range(steps):
+        for step in range(steps):
             (code.grad,) = torch.autograd.grad(loss(code), code)
             opt.step()
+            if on_step is not None:
+                on_step(step + 1, steps)
     return code.detach()

@@ -3,7 +3,8 @@ import torch
 
 from gan_demo.latent.directions import Directions, conditional_direction, fit_directions
 from gan_demo.latent.edits import arithmetic
-from gan_demo.latent.equation import build_pool, implied, solve
+from gan_demo.latent.equation import NEIGHBOUR_STEPS, build_pool, implied, solve
+from gan_demo.latent.guided import GUIDED_STEPS
 from gan_demo.latent.paths import interpolate, interpolate_with_detail, lerp, slerp
 from gan_demo.models.checkpoints import CheckpointError
 from gan_demo.models.pretrained import load_pretrained
@@ -108,7 +109,10 @@ def test_solve_draws_sets_from_the_pool_and_corrects_the_result(tiny_models):
     pool = build_pool(model, clf, n=64)
     a, b, c = {"Male": True, "Eyeglasses": True}, {"Male": True, "Eyeglasses": False}, {"Male": False}
     plain = solve(model, clf, pool, a, b, c, seed=3, steps=0)
-    fixed = solve(model, clf, pool, a, b, c, seed=3)
+    steps = []  # the progress of both corrections, as the app's progress bar shows it
+    fixed = solve(model, clf, pool, a, b, c, seed=3, on_step=lambda done, total: steps.append((done, total)))
+    total = GUIDED_STEPS + NEIGHBOUR_STEPS
+    assert steps == [(i, total) for i in range(1, total + 1)]
     assert [s.shape for s in fixed.sets] == [(3, 16)] * 3 and fixed.codes.shape == (9, 16)
     assert torch.equal(plain.means, fixed.means)  # the same sets by seed
     assert torch.allclose(plain.codes[0], plain.means[0] - plain.means[1] + plain.means[2])

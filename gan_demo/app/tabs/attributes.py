@@ -89,8 +89,9 @@ def build(ctx: Context) -> None:
                 line = gr.Markdown()
                 morph = gr.Button("Morph from this face", size="sm")
             with gr.Row():
-                probs_before = gr.Label(num_top_classes=READ_OUTS, label="Attributes before (the edited first)")
-                probs_after = gr.Label(num_top_classes=READ_OUTS, label="Attributes after")
+                # no heading: a Label headlines its top class, which is rarely the one edited
+                probs_before = gr.Label(label="Attributes before: the edited and the most changed", show_heading=False)
+                probs_after = gr.Label(label="Attributes after", show_heading=False)
 
     def edit(name, seed, photo, conditional, guided, extra, extra_strength, *values, on_step=None):
         *values, truncation = values
@@ -151,19 +152,20 @@ def build(ctx: Context) -> None:
     with gr.Row():
         sets = [gr.Textbox(text, label=label) for text, label in zip(shown["equation"], "ABC")]
         equation_seed = seed_box(0)
-    equation_button = gr.Button("Compute A − B + C", variant="primary")
+    equation_buttons = run_and_stop("Compute A − B + C")
     with gr.Row():
         exemplars = gr.Image(label="Exemplars of A, B and C (each row's mean last)", height=320)
         result = gr.Image(label="A − B + C (top left) and codes near it", height=320)
     implied = gr.Markdown(label="What the equation implies")
-    gr.on(
-        [equation_button.click, equation_seed.submit],
-        ctx.handle(studio.equation),
+    ctx.optimisation(  # on faces the result's correction: its progress bar, and a Stop
+        studio.equation,
+        equation_buttons,
         [model, *sets, equation_seed],
         [exemplars, result, implied],
-        api_name="equation",
-        api_description="A - B + C on the means of each set's exemplar codes (sets like 'Male, Eyeglasses' or "
-        "'-Male'), and faces near the result",
+        "equation",
+        "A - B + C on the means of each set's exemplar codes (sets like 'Male, Eyeglasses' or '-Male'), and faces "
+        "near the result",
+        triggers=(equation_seed.submit,),
     )
 
     def follow_model(name, extra, *typed):
