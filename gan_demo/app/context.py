@@ -86,6 +86,7 @@ class Context:
 
     def model_list(self, choices: Callable[[], list[str]], value: str | None, **kwargs) -> gr.Dropdown:
         """A tab's model dropdown of `choices()`, kept up to date as models are added."""
+        kwargs.setdefault("min_width", 240)  # the titles' width: narrower cut them ("AE+GAN, faces ▾ae")
         dropdown = gr.Dropdown(self.titled(choices()), value=value, label=kwargs.pop("label", "Model"), **kwargs)
         self.model_lists.append((dropdown, choices))
         return dropdown

@@ -15,9 +15,15 @@ from .context import Context
 from .tabs import attributes, colorization, face_map, generate, inpainting, lab, morph, story, train, video
 
 # On a phone, galleries of 8 a row (columns of at least 100 px) showed 3 and hid the rest in a
-# sideways-scrolling row: there, 4 a row of whatever width the screen gives.
+# sideways-scrolling row: there, 4 a row of whatever width the screen gives. A table of examples
+# (two photos a row) was as wide as its long headers, its second photo off the screen: there,
+# its columns share the width and the headers wrap.
 PHONE_CSS = (
-    "@media (max-width: 640px) { .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; } }"
+    "@media (max-width: 640px) {"
+    " .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }"
+    " #photo-pairs table { table-layout: fixed; width: 100% !important; }"
+    " #photo-pairs th, #photo-pairs td { white-space: normal !important; }"
+    " }"
 )
 
 # the course's story first (it says what every other tab's models are); train last: its run,

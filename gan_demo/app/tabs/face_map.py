@@ -71,15 +71,26 @@ def build(ctx: Context) -> None:
         face, ids = maps.map_of(photo)
         return face, map_on_canvas(ids)
 
-    def make(canvas, seed, styles, style_file=None):
-        """Faces from the painted map: a row per translator, one face per style, and how well the
-        segmenter finds the map again in each."""
-        composite = canvas.get("composite") if isinstance(canvas, dict) else None
-        made = maps.make(maps.read_painted(composite), int(seed), styles, style_file)
+    def faces_of(ids, seed, styles, style_file=None):
+        """Faces from a map: a row per translator, one face per style, and how well the segmenter
+        finds the map again in each."""
+        made = maps.make(ids, int(seed), styles, style_file)
         text = "Re-segmentation mIoU against your map (1 = every pixel's part found again): " + "; ".join(
             f"**{label}** {', '.join(f'{v:.2f}' for v in values)}" for label, values in made.miou.items()
         )
         return *(made.rows.get(label) for label in rows), text
+
+    def make(canvas, seed, styles, style_file=None):
+        """Faces from the painted map: a row per translator, one face per style, and how well the
+        segmenter finds the map again in each."""
+        composite = canvas.get("composite") if isinstance(canvas, dict) else None
+        return faces_of(maps.read_painted(composite), seed, styles, style_file)
+
+    def arrive(seed, styles):
+        """The seed's face, its map on the canvas and the faces made from that map: a first
+        visit shows the tab at work, not an empty canvas (about 0.1 s)."""
+        face, ids = maps.start(int(seed))
+        return face, map_on_canvas(ids), *faces_of(ids, seed, styles)
 
     gr.on(
         [new.click, seed.submit], ctx.handle(start), [seed], [start_face, editor], api_name="map_start"
@@ -88,3 +99,4 @@ def build(ctx: Context) -> None:
     generate.click(
         ctx.handle(make), [editor, seed, styles, style_face], [*rows.values(), score], api_name="map_to_face"
     )
+    ctx.on_arrival(ctx.handle(arrive), [seed, styles], [start_face, editor, *rows.values(), score])

@@ -31,7 +31,7 @@ def build(ctx: Context) -> None:
             position = gr.Slider(0, 1, 0.5, step=0.01, label="Position (live preview of the path)")
             preview = gr.Image(label="Preview", height=200)
     if ctx.face_examples:
-        gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b])
+        gr.Examples([ctx.face_examples[:2]], [photo_a, photo_b], elem_id="photo-pairs")  # on a phone: PHONE_CSS
     for photo in (photo_a, photo_b):
         ctx.fit_model_to_photo(photo, model, lambda: ctx.generators)
     ctx.takes_faces(FaceSlot(TAB, model, seed_a, truncation, lambda: ctx.generators, photo=photo_a))
