@@ -161,6 +161,7 @@ def build(ctx: Context) -> None:
     frames = [session, picture, readout]
     # the API's parameters named after the controls (the callbacks take them as *settings)
     reset.click(handle(named(reset_lab, ["state", *SETTINGS])), [session, *controls], frames, api_name="lab_reset")
+    ctx.on_arrival(handle(reset_lab), [session, *controls], frames)  # the data and G's first points, before Play
     play.click(
         named(play_frames, ["state", "steps", *SETTINGS]),
         [session, speed, *controls],
