@@ -274,7 +274,7 @@ def main() -> None:
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
         # every page opened first, as at once as the clients can: the load is then the actions
-        # alone, not the actions queued behind 16 config downloads (timed apart, `connect_p95_s`)
+        # alone, not the actions slowed by every client reading the app's config (timed apart, `connect_p95_s`)
         connections = []
         with ThreadPoolExecutor(args.clients) as pool:
             clients = list(pool.map(lambda _: connected(url, connections), range(args.clients)))

@@ -5,7 +5,8 @@ The photo upload and the canvas are Gradio's own components with one method repl
 instance: how an upload is handed to us. That relies on Gradio internals (`Image.preprocess`'s
 payload, `ImageEditor.convert_and_format_image`), so tests/app/test_adapters.py fails if an upgrade
 changes them. Not subclasses: Gradio writes a .pyi stub beside every module that subclasses one
-of its components, into the source tree, at import.
+of its components, into the source tree, at import. The range check of Slider and Number is
+wrapped on the classes themselves (quiet_bounds), so that a component's per-session copy has it.
 """
 
 from __future__ import annotations
@@ -95,18 +96,25 @@ def user_error(message: str) -> gr.Error:
     return gr.Error(without_folders(message), print_exception=False)
 
 
-def quiet_bounds(component: gr.Slider | gr.Number) -> None:
-    """A number outside its control's range (a scripted caller's) as an expected user error
-    naming the control: Gradio's own check raises an error that logs a traceback."""
-    check = component.preprocess
+def quiet_bounds() -> None:
+    """Every Slider's and Number's range check (a scripted caller's number outside it) as an
+    expected user error naming the control: Gradio's own raises an error that logs a traceback.
+    On the classes, not the instances: Gradio copies a component for a session whenever an event
+    updates it (a slider shown or hidden), and the copy has its class's methods only."""
+    for cls in (gr.Slider, gr.Number):
+        check = cls.preprocess
+        if getattr(check, "quiet_bounds", False):
+            continue
 
-    def preprocess(payload):
-        try:
-            return check(payload)
-        except gr.Error as err:
-            raise user_error(f"{component.label or 'a number'}: {err.message}") from None
+        @functools.wraps(check)
+        def preprocess(self, payload, check=check):
+            try:
+                return check(self, payload)
+            except gr.Error as err:
+                raise user_error(f"{self.label or 'a number'}: {err.message}") from None
 
-    component.preprocess = preprocess
+        preprocess.quiet_bounds = True
+        cls.preprocess = preprocess
 
 
 def as_files(value, new_folder: Callable[[], Path]):
@@ -168,25 +176,30 @@ class StopFlags:
     (Gradio's own cancel only stops waiting for the answer: the computation would run on)."""
 
     def __init__(self) -> None:
-        self._flags: dict[tuple[str, str], threading.Event] = {}
+        # a set per key: a scripted session can run one action several times at once (/edit has 8 workers)
+        self._flags: dict[tuple[str, str], set[threading.Event]] = {}
         self._lock = threading.Lock()
 
     def start(self, key: tuple[str, str]) -> threading.Event:
+        flag = threading.Event()
         with self._lock:
-            flag = self._flags[key] = threading.Event()
-            return flag
+            self._flags.setdefault(key, set()).add(flag)
+        return flag
 
     def stop(self, key: tuple[str, str]) -> bool:
+        """Stop every run of this session's action; whether one was running."""
         with self._lock:
-            flag = self._flags.get(key)
-        if flag is not None:
+            flags = list(self._flags.get(key, ()))
+        for flag in flags:
             flag.set()
-        return flag is not None
+        return bool(flags)
 
     def end(self, key: tuple[str, str], flag: threading.Event) -> None:
         with self._lock:
-            if self._flags.get(key) is flag:
-                del self._flags[key]
+            running = self._flags.get(key, set())
+            running.discard(flag)
+            if not running:
+                self._flags.pop(key, None)
 
 
 STOPS = StopFlags()

@@ -47,9 +47,7 @@ def build_app(studio: Studio) -> gr.Blocks:
                 with gr.Tab(tab.TITLE, id=faces.tab_id(tab.__name__)):
                     tab.build(ctx)
         faces.connect(ctx.handoffs, ctx.face_slots, tabs)
-        for block in demo.blocks.values():
-            if isinstance(block, (gr.Slider, gr.Number)):
-                quiet_bounds(block)
+        quiet_bounds()
         # a page opened after the app trained a model lists it too
         demo.load(ctx.refreshed_lists, None, [d for d, _ in ctx.model_lists], api_name=False, show_progress="hidden")
         # a link's face first, then results on arrival (for the link's face), not an empty page

@@ -80,3 +80,35 @@ def test_stop_ends_a_shipped_models_long_fill_within_half_a_second_and_frees_the
     assert not worker.is_alive() and not studio.lock.locked()
     assert time.perf_counter() - stopped < 0.5
     assert all(isinstance(v, type(gr.skip())) for v in result["out"])  # outputs left as they were
+
+
+def test_a_number_outside_its_range_is_a_quiet_user_error_in_every_sessions_copy():
+    """Gradio copies a component for a session whenever an event updates it (the Attributes tab
+    shows and hides its sliders): the copy's range check is the quiet, named one too."""
+    from gan_demo.app.adapters import quiet_bounds
+
+    quiet_bounds()
+    quiet_bounds()  # once only, however often the app is built
+    shown = gr.Slider(0.1, 1.0, 0.7, label="Truncation")
+    copy = type(shown)(0.1, 1.0, 0.7, label="Truncation", visible=False)  # as Gradio makes it
+    for slider in (shown, copy):
+        with pytest.raises(gr.Error) as caught:
+            slider.preprocess(5.0)
+        assert caught.value.message == "Truncation: Value 5.0 is greater than maximum value 1.0."
+        assert not caught.value.print_exception
+        assert slider.preprocess(0.5) == 0.5
+    with pytest.raises(gr.Error, match="Seed: Value -1.0 is less than minimum value 0"):
+        gr.Number(0, minimum=0, label="Seed").preprocess(-1.0)
+
+
+def test_stop_reaches_every_run_of_a_sessions_action():
+    """A scripted session can run one action several times at once: Stop stops them all, and one
+    ending leaves the others stoppable."""
+    from gan_demo.app.adapters import StopFlags
+
+    flags = StopFlags()
+    first, second = flags.start(("me", "edit")), flags.start(("me", "edit"))
+    flags.end(("me", "edit"), first)
+    assert flags.stop(("me", "edit")) and second.is_set() and not first.is_set()
+    flags.end(("me", "edit"), second)
+    assert not flags.stop(("me", "edit"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -173,15 +174,13 @@ def test_a_plain_edit_passes_guided_edits_waiting_for_the_optimisation_lock(serv
     """A guided edit waits for the optimisation lock in one of /edit's workers; a plain edit (no
     lock) is answered at once, not queued behind three of them (with /edit's 2 workers it waited
     for the whole running optimisation)."""
-    import time
-
     studio, _ = served_studio
-    edit = ("aegan-faces", 3, None, True)  # a seed's face, conditional directions
-    after = ("Male", 0.5, 1.0, 0.0, 0.0, 1.0)  # the extra slider, Smiling, Eyeglasses, Male; truncation 1
+    # a seed's face at truncation 1: below 1 the average face is needed, found once behind the lock
+    edit = dict(name="aegan-faces", seed=3, strength_Smiling=1.0, truncation=1.0, api_name="/edit")
     with studio.lock:  # an optimisation running
-        guided = [client.submit(*edit, True, *after, api_name="/edit") for _ in range(3)]
+        guided = [client.submit(guided=True, **edit) for _ in range(3)]
         time.sleep(1.0)  # the guided edits in their workers, waiting for the lock
-        before, changed, *_ = client.submit(*edit, False, *after, api_name="/edit").result(timeout=30)
+        before, changed, *_ = client.submit(guided=False, **edit).result(timeout=30)
         assert image_size(before) == image_size(changed) == (128, 128)
         assert not any(job.done() for job in guided)  # answered while they still wait
     for job in guided:

@@ -296,8 +296,12 @@ def test_face_map_tab_paints_a_map_and_gets_faces(page, shots):
     score.wait_for(timeout=30_000)  # on arrival: a face, its map and the faces made from it
     wait_for_images(panel, 3)
     arrival = score.inner_text()
+    start_face = panel.locator("img[src*='gradio_api/file']").first
+    shown = start_face.get_attribute("src")
+    panel.get_by_label("Seed (start face, styles)").fill("1")
     panel.get_by_role("button", name="New face").click()
-    wait_for_images(panel, 1)  # the start face; its map goes onto the canvas
+    # seed 1's face, its map on the canvas (the stroke then goes on that map, not the arrival's)
+    page.wait_for_function("([el, src]) => el.src !== src", arg=[start_face.element_handle(), shown], timeout=30_000)
     canvas = panel.locator("canvas").last
     canvas.wait_for(state="visible", timeout=30_000)
     page.wait_for_timeout(1500)
@@ -539,9 +543,9 @@ CUT_OFF = """() => [...document.querySelectorAll(
 
 def test_on_a_phone_no_tab_cuts_off_a_control_or_an_image(browser, app_url, shots):
     """#18's layout at 390x844: on every tab, reached through the tab bar's "More tabs" menu as a
-    phone shows it, no control or image reaches past the screen's edge once the tab's results of
-    arrival are in (two example photos in a table put the second off the screen) and the page
-    never scrolls sideways; each tab's screenshot is written."""
+    phone shows it, no control or image in view reaches past the screen's edge 2 s after the tab
+    opens (time for its results of arrival; two example photos in a table put the second off the
+    screen) and the page never scrolls sideways; each tab's screenshot is written."""
     from gan_demo.app.faces import tab_id
     from gan_demo.app.layout import TABS
 

@@ -16,7 +16,7 @@ from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 TITLE = "Attributes"
 TAB = tab_id(__name__)
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
-EDITS_AT_ONCE = 8  # the /edit event's workers (other events have 2)
+EDITS_AT_ONCE = 8  # the /edit event's workers, more than the app's default (see the event)
 
 
 def strength_parameter(attribute: str) -> str:

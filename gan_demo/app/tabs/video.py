@@ -86,7 +86,6 @@ def build(ctx: Context) -> None:
     inputs = [source, seed, digit_a, digit_b, angle_a, angle_b, horizon]
     outputs = [animation, *plots, gif, mp4]
     gr.on([run.click, seed.submit], ctx.handle(predict), inputs, outputs, api_name="predict_clip")
-    ctx.on_arrival(ctx.handle(predict), inputs, outputs)  # a held-out clip's predictions, before any click
     more.click(
         lambda h: min(int(h) + CONTINUE_BY, MAX_FRAMES), horizon, horizon, api_name=False, show_progress="hidden"
     ).then(ctx.handle(predict), inputs, outputs, api_name=False)
