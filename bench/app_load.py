@@ -170,8 +170,8 @@ def slider_count(client: Client) -> int:
 
 
 def connected(url: str, connections: list[float]) -> Client:
-    """A client of the app, as a page opened (gradio_client reads the app's config and API);
-    how long that took goes to `connections`."""
+    """A client of the app (gradio_client reads the app's config and API; it runs none of a page's
+    load events); how long that took goes to `connections`."""
     started = time.perf_counter()
     # each client its own download folder: gradio_client names files by content, and clients
     # sharing one folder read each other's half-written downloads
@@ -273,8 +273,8 @@ def main() -> None:
         rss_start = rss_mb(server.pid)
         sampler = threading.Thread(target=sample_memory, daemon=True)
         sampler.start()
-        # every page opened first, as at once as the clients can: the load is then the actions
-        # alone, not the actions slowed by every client reading the app's config (timed apart, `connect_p95_s`)
+        # every client connected first, as at once as they can: the load is then the actions alone,
+        # not the actions slowed by every client reading the app's config (timed apart, `connect_p95_s`)
         connections = []
         with ThreadPoolExecutor(args.clients) as pool:
             clients = list(pool.map(lambda _: connected(url, connections), range(args.clients)))

@@ -176,7 +176,7 @@ class StopFlags:
     (Gradio's own cancel only stops waiting for the answer: the computation would run on)."""
 
     def __init__(self) -> None:
-        # a set per key: a scripted session can run one action several times at once (/edit has 8 workers)
+        # a set per key: a scripted session can run one action several times at once (SOMETIMES_LOCKED)
         self._flags: dict[tuple[str, str], set[threading.Event]] = {}
         self._lock = threading.Lock()
 

@@ -16,6 +16,11 @@ from gan_demo.training.jobs import Trainer
 from .adapters import friendly, painted, stoppable, with_progress
 from .faces import Face, FaceSlot
 
+# the workers of an event whose calls take the optimisation lock only sometimes (a guided edit, a
+# photo's projection): a waiting call holds its worker, so enough workers that the others (a plain
+# edit, a morph between seeds) pass the waiting ones instead of queueing behind them
+SOMETIMES_LOCKED = 8
+
 
 @dataclass
 class Context:

@@ -170,21 +170,37 @@ def test_face_to_map_to_face(client, photo, tmp_path):
         )
 
 
-def test_a_plain_edit_passes_guided_edits_waiting_for_the_optimisation_lock(served_studio, client):
-    """A guided edit waits for the optimisation lock in one of /edit's workers; a plain edit (no
-    lock) is answered at once, not queued behind three of them (with /edit's 2 workers it waited
-    for the whole running optimisation)."""
+def answered_while_three_wait_for_the_lock(studio, waiting, passing) -> tuple:
+    """`passing()`'s answer, got while three `waiting()` calls wait for the optimisation lock
+    (held here, as a running optimisation holds it) in their workers."""
+    with studio.lock:
+        jobs = [waiting() for _ in range(3)]
+        time.sleep(1.0)  # the three in their workers, waiting for the lock
+        answer = passing().result(timeout=30)
+        assert not any(job.done() for job in jobs)  # answered while they still wait
+    for job in jobs:
+        job.result(timeout=60)
+    return answer
+
+
+def test_calls_that_need_no_lock_pass_those_waiting_for_it(served_studio, client, tmp_path):
+    """A guided edit, or a morph of a photo (projected first), waits for the optimisation lock in
+    one of its endpoint's workers; a plain edit, or a morph between seeds, is answered at once,
+    not queued behind three of them (with 2 workers it waited for the running optimisation)."""
     studio, _ = served_studio
     # a seed's face at truncation 1: below 1 the average face is needed, found once behind the lock
     edit = dict(name="aegan-faces", seed=3, strength_Smiling=1.0, truncation=1.0, api_name="/edit")
-    with studio.lock:  # an optimisation running
-        guided = [client.submit(guided=True, **edit) for _ in range(3)]
-        time.sleep(1.0)  # the guided edits in their workers, waiting for the lock
-        before, changed, *_ = client.submit(guided=False, **edit).result(timeout=30)
-        assert image_size(before) == image_size(changed) == (128, 128)
-        assert not any(job.done() for job in guided)  # answered while they still wait
-    for job in guided:
-        job.result(timeout=60)
+    before, changed, *_ = answered_while_three_wait_for_the_lock(
+        studio, lambda: client.submit(guided=True, **edit), lambda: client.submit(guided=False, **edit)
+    )
+    assert image_size(before) == image_size(changed) == (128, 128)
+    photo = tmp_path / "new.png"  # a photo not projected before: no projection kept to reuse
+    Image.fromarray(np.random.default_rng(7).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(photo)
+    morph = dict(name="aegan-faces", seed_a=0, seed_b=1, frames=4, truncation=1.0, api_name="/morph")
+    frames, *_ = answered_while_three_wait_for_the_lock(
+        studio, lambda: client.submit(photo_a=handle_file(str(photo)), **morph), lambda: client.submit(**morph)
+    )
+    assert len(frames) == 4
 
 
 def test_every_endpoint_is_named_described_and_typed(client):

@@ -9,14 +9,13 @@ import gradio as gr
 
 from gan_demo import limits
 from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box, user_error
-from gan_demo.app.context import Context
+from gan_demo.app.context import SOMETIMES_LOCKED, Context
 from gan_demo.app.faces import Face, FaceSlot, tab_id
 from gan_demo.domain import DIGITS, DOMAINS, FACES, Domain
 
 TITLE = "Attributes"
 TAB = tab_id(__name__)
 FIRST_EDITS = frozenset().union(*(d.first_edits for d in DOMAINS))
-EDITS_AT_ONCE = 8  # the /edit event's workers, more than the app's default (see the event)
 
 
 def strength_parameter(attribute: str) -> str:
@@ -131,9 +130,7 @@ def build(ctx: Context) -> None:
         "along attribute directions, with the attribute classifier's read-outs of both",
         triggers=(seed.submit, truncation.release, *(s.release for s in sliders), extra_strength.release),
         trigger_mode="always_last",  # slider after slider: the latest edit, not a queue of them
-        # a guided edit waits for the optimisation lock in its worker: workers enough that a plain
-        # edit (no lock) passes the waiting ones instead of queueing behind them
-        concurrency_limit=EDITS_AT_ONCE,
+        concurrency_limit=SOMETIMES_LOCKED,  # guided edits wait for the lock, plain ones need none
     )
     # a seed's face (a new seed, a hand-off, a link) needs no projection: no progress bar, no Stop
     edited = ctx.handle(edit)

@@ -6,7 +6,7 @@ import gradio as gr
 
 from gan_demo import limits
 from gan_demo.app.adapters import dice, named, photo_upload, run_and_stop, seed_box
-from gan_demo.app.context import Context
+from gan_demo.app.context import SOMETIMES_LOCKED, Context
 from gan_demo.app.faces import FaceSlot, tab_id
 
 TITLE = "Interpolate / morph"
@@ -54,6 +54,7 @@ def build(ctx: Context) -> None:
         "morph",
         "Frames from seed A (or photo A) to seed B (or photo B), and the morph as GIF and MP4",
         triggers=(seed_a.submit, seed_b.submit),
+        concurrency_limit=SOMETIMES_LOCKED,  # photos are projected behind the lock, seeds need none
     )
     # the preview follows everything that changes the path: the photos too (each projected once)
     previewed = ctx.handle(named(studio.morph_preview, PREVIEW, optional=("photo_a", "photo_b")))
