@@ -7,8 +7,8 @@ retrieval, the styles' spread, and the round trip's speed.
 Held out: the last 500 faces that have a map (as train.py --holdout 500 keeps them out). FCN-score
 (Isola et al.): the shipped segmenter reads the faces made from the held-out maps, scored against
 those maps; its "real photos" row reads the held-out photos themselves. The faces get random
-styles (seeded). FID: the shipped face classifier's features, 500 faces against the 500 held-out
-photos, the shipped DCGAN's 500 samples in the same measure. Retrieval: each held-out map's
+styles (seeded, drawn where the training faces' styles lie: the translators' code-scale files).
+FID: the shipped face classifier's features, 500 faces against the 500 held-out photos, the shipped DCGAN's 500 samples in the same measure. Retrieval: each held-out map's
 training face whose map agrees with it on the most pixels (800-face pool, and the whole set).
 Speed: median of 20 round trips (one photo -> map -> face) on this machine's threads.
 The last line is JSON.
@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 
 from gan_demo.data.datasets import attach_maps, load_images, split_holdout, to_float
+from gan_demo.latent.code_scale import random_codes, scale_beside
 from gan_demo.metrics.maths import FID_SEED, features, fid, generator_scores
 from gan_demo.metrics.segmentation import average_map, fcn_score, map_scores, nearest_maps
 from gan_demo.models.pretrained import load_pretrained
@@ -60,10 +61,11 @@ def main() -> None:
     }
 
     translators = {name: load_pretrained(CK / name) for name in ("pix2pix-celeba64", "pix2pix-l1-celeba64")}
-    styles = sample_codes(len(held), translators["pix2pix-celeba64"].arch.z_dim, seed=FID_SEED)
     fcn = {"real_photos": report["segmenter"]["segmenter"]}
     fids, spread = {}, {}
     for name, model in translators.items():
+        # random styles where each translator's training faces' styles lie (its code-scale file)
+        styles = random_codes(model, len(held), FID_SEED, scale_beside(CK / name, model.arch.z_dim))
         made = torch.cat([model.translate(m, s) for m, s in zip(maps.split(100), styles.split(100))])
         fcn[name] = rounded(fcn_score(segmenter, made, maps))
         fids[name] = round(fid(features(judge, made), real_features), 3)
@@ -85,10 +87,10 @@ def main() -> None:
     report |= {"fcn_score": fcn, "fid": fids, "style_spread": spread}
 
     model = translators["pix2pix-celeba64"]
-    one = photos[:1]
+    one, style = photos[:1], model.style_of(photos[:1])
 
     def round_trip():
-        return model.translate(segmenter.segment(one), styles[:1])
+        return model.translate(segmenter.segment(one), style)
 
     round_trip()
     times = []

@@ -25,7 +25,7 @@ from gan_demo.data.photos import ImageInputError, load_mask, load_photo, open_im
 from gan_demo.domain import parse_filters
 from gan_demo.latent.attributes import directions_from_classifier, directions_from_photos
 from gan_demo.latent.average import average_code, truncated
-from gan_demo.latent.code_scale import CodeScale, code_scale_path, measure, seed_codes
+from gan_demo.latent.code_scale import code_scale_path, measure, random_codes, scale_beside, seed_codes
 from gan_demo.latent.directions import Directions, directions_path
 from gan_demo.latent.edits import arithmetic, edit_codes, subject
 from gan_demo.latent.equation import POOL, ExemplarPool, build_pool, exemplars_path, solve
@@ -80,8 +80,7 @@ def grid(images: torch.Tensor, path: Path, nrow: int = 8) -> None:
 
 
 def cmd_sample(model: Pretrained, args) -> None:
-    scale_file = code_scale_path(args.checkpoint)
-    scale = CodeScale.load(scale_file, model.arch.z_dim) if scale_file.exists() else None
+    scale = scale_beside(args.checkpoint, model.arch.z_dim)
     seeds = range(args.seed, args.seed + args.n)  # each image its own seed, as in the app's Generate
     z = truncated(seed_codes(model, seeds, scale), args.truncation, lambda: average_code(model, scale))
     images = model.generate(z.to(model.device)).cpu()
@@ -359,7 +358,7 @@ def cmd_translate(model: Pretrained, args) -> None:
     if args.style:
         style = model.style_of(to_tensor(open_image(args.style), model.arch.size, model.arch.channels))
     else:
-        style = sample_codes(1, model.arch.z_dim, args.seed, 1.0)
+        style = random_codes(model, 1, args.seed, scale_beside(args.checkpoint, model.arch.z_dim))
 
     def read(path):
         return torch.from_numpy(load_map(path, model.arch.size))[None]
@@ -530,8 +529,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     c = command(
         "code-scale",
-        "measure where an autoencoder's codes of real images lie, saved beside the checkpoint: its random "
-        "samples are drawn there (a plain autoencoder's codes are far from N(0, I))",
+        "measure where an autoencoder's codes (or a pix2pix translator's style codes) of real images lie, saved "
+        "beside the checkpoint: its random samples (styles) are drawn there, since those codes are far from N(0, I)",
         out=False,
     )
     c.add_argument("--data", required=True, help="the images it was trained on (a folder, npz shards or IDX files)")
@@ -620,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
             DATA_COMMANDS[args.command](args)
             return 0
         model = load_pretrained(args.checkpoint, resolve_device(args.device))
-        if model.G is None and args.command not in ("evaluate", "predict", "segment", "translate"):
+        if model.G is None and args.command not in ("evaluate", "predict", "segment", "translate", "code-scale"):
             raise CheckpointError(f"{args.checkpoint}: a {model.kind} has no generator; '{args.command}' needs one")
         COMMANDS[args.command](model, args)
     except (CheckpointError, ImageInputError, ValueError, KeyError, RuntimeError, OSError) as err:

@@ -15,6 +15,7 @@ from PIL import Image
 from gan_demo.data.face_parts import colorize
 from gan_demo.data.map_files import load_map
 from gan_demo.data.photos import ImageInputError, open_image, to_tensor, to_uint8_hwc
+from gan_demo.latent.code_scale import CodeScale, random_codes
 from gan_demo.metrics.segmentation import map_scores
 from gan_demo.models.pretrained import Pretrained
 from gan_demo.models.sampling import sample_codes
@@ -33,7 +34,8 @@ class Made:
 
 
 class MapStudio:
-    def __init__(self, models: Mapping[str, Pretrained]):
+    def __init__(self, models: Mapping[str, Pretrained], scales: Mapping[str, CodeScale] | None = None):
+        self.scales = dict(scales or {})  # translator name -> where its style codes lie
         self.segmenters = [m for m in models.values() if m.spec.can("segment")]
         # the cGAN first, then the L1-only twin: the side by side pix2pix's paper draws
         self.translators = sorted(
@@ -85,7 +87,7 @@ class MapStudio:
         maps = torch.from_numpy(ids)[None].expand(styles, -1, -1)
         rows, miou = {}, {}
         for model in self.translators:
-            codes = sample_codes(styles, model.arch.z_dim, seed)
+            codes = random_codes(model, styles, seed, self.scales.get(model.name))
             if style_face is not None:
                 codes[0] = model.style_of(to_tensor(open_image(style_face), self.size, 3))[0]
             faces = model.translate(maps, codes)

@@ -125,6 +125,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"video: gradient difference loss weight against the MSE (default {H.gdl_weight})",
     )
     p.add_argument(
+        "--dice-weight",
+        type=float,
+        help=f"segmenter: soft Dice loss weight beside the cross-entropy (default {H.dice_weight})",
+    )
+    p.add_argument(
         "--adv-weight",
         type=float,
         help=f"video-gan: adversarial weight against the pixel losses (default {H.adv_weight})",

@@ -1,6 +1,7 @@
 """The face <-> map kinds' objectives (the batch's labels are its faces' part maps, (N, S, S)).
 
     segmenter:  class-weighted cross-entropy of S(face) against the map
+                + dice_weight * (1 - the soft Dice overlap, averaged over the classes)
     pix2pix:    (s_mu, s_logvar) = E(face), s = s_mu + eps * sigma, fake = G(map, s)
                 G, E: adv_weight * BCE(D(map, fake), 1) + rec_weight * |fake - face|
                       + kl_weight * KL(q(s | face) || N(0, I))
@@ -33,6 +34,17 @@ def class_weights(device: torch.device) -> torch.Tensor:
     return (share.median() / share).sqrt().to(device)
 
 
+def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """1 - the mean over classes of the soft Dice overlap 2|P.Y| / (|P| + |Y|) over the batch
+    (Milletari et al.'s V-Net loss): every class counts alike however few its pixels, which is
+    what the mIoU rewards and the cross-entropy does not."""
+    probs = logits.softmax(1)
+    onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
+    dims = (0, 2, 3)
+    overlap = 2 * (probs * onehot).sum(dims) + 1
+    return 1 - (overlap / (probs.sum(dims) + onehot.sum(dims) + 1)).mean()
+
+
 def map_colours(maps: torch.Tensor) -> torch.Tensor:
     """(N, S, S) class ids -> (N, 3, S, S) in [-1, 1], the palette's colours (for sample grids)."""
     palette = torch.from_numpy(PALETTE).to(maps.device).float() / 127.5 - 1
@@ -61,10 +73,13 @@ class Segmentation(Objective):
         target = labels.long()
         with self.autocast():
             logits = self.nets["segmenter"](x).float()
-        loss = F.cross_entropy(logits, target, weight=self.weights)
+        ce = F.cross_entropy(logits, target, weight=self.weights)
+        dice = dice_loss(logits, target) if self.hyper.dice_weight else torch.zeros((), device=x.device)
+        loss = ce + self.hyper.dice_weight * dice
         self.update("segmenter", loss)
         self.after_step()
-        return {"loss": loss.detach(), "acc": (logits.argmax(1) == target).float().mean().detach()}
+        acc = (logits.argmax(1) == target).float().mean()
+        return {"loss": loss.detach(), "ce": ce.detach(), "dice": dice.detach(), "acc": acc.detach()}
 
     @torch.no_grad()
     def preview(self, z, photos):

@@ -80,6 +80,10 @@ def test_code_scale_is_measured_saved_and_checked(tiny_models, tmp_path):
     assert scale.images == 40 and (scale.std > 0).all()
     with pytest.raises(CheckpointError, match="a mean and a std of 8 numbers"):
         CodeScale.load(path, 8)
+    assert scale.chol is None  # an autoencoder's dimensions are drawn on their own
+    bent = CodeScale(scale.mean, scale.std, 40, torch.full((16, 15), float("nan")))
+    with pytest.raises(CheckpointError, match="16x16 covariance factor"):
+        CodeScale.load(bent.save(tmp_path / "bent.codes.safetensors"), 16)
     path.unlink()  # the other tests' app has no such file
     (tmp_path / "junk.codes.safetensors").write_bytes(b"junk")
     with pytest.raises(CheckpointError):

@@ -13,13 +13,15 @@ from PIL import Image
 
 import train
 from gan_demo import cli
-from gan_demo.data.datasets import attach_maps, load_images, random_flip
+from gan_demo.data.datasets import attach_maps, load_images, random_flip, to_float
 from gan_demo.data.face_parts import PALETTE, MapError, colorize, read_maps, write_maps
 from gan_demo.data.map_files import load_map, map_from_array
 from gan_demo.data.photos import ImageInputError
+from gan_demo.latent.code_scale import random_codes, scale_beside
 from gan_demo.metrics.segmentation import average_map, map_scores, nearest_maps
 from gan_demo.models.checkpoints import load_checkpoint
 from gan_demo.models.pretrained import load_pretrained
+from gan_demo.training.translation import dice_loss
 
 TINY = [*TINY_ARCH, "--batch-size", "4", "--log-every", "1"]
 
@@ -70,12 +72,26 @@ def test_segmenter_and_pix2pix_train_resume_and_answer(faces, maps_file, tmp_pat
         )
         assert not torch.allclose(styles[0], styles[1])  # the style code reaches the face
         assert model.style_of(faces_in).shape == (3, 16)
+    _, meta = load_checkpoint(tmp_path / "segmenter-faces")
+    assert meta["training"]["options"]["hyper"]["dice_weight"] == 1.0  # the kind's default
+    assert {"ce", "dice"} <= set(meta["training"]["final_losses"])
     _, meta = load_checkpoint(tmp_path / "pix2pix-faces")
     assert meta["adversarial"] and {"loss_D", "loss_G", "l1", "kl"} <= set(meta["training"]["final_losses"])
     _, meta = load_checkpoint(tmp_path / "l1")
     assert not meta["adversarial"] and "loss_D" not in meta["training"]["final_losses"]
     assert meta["data"]["skipped_files"] == 2 and meta["labels"]["kind"] == "maps"
     assert (tmp_path / "samples" / "pix2pix-faces-0000002.png").exists()
+
+
+def test_the_dice_loss_counts_a_small_class_as_much_as_a_large_one():
+    target = torch.zeros(1, 8, 8, dtype=torch.long)
+    target[0, 0, 0] = 3  # one pixel of class 3 among 63 of class 0
+    right = torch.nn.functional.one_hot(target, 8).permute(0, 3, 1, 2).float() * 50
+    assert dice_loss(right, target) < 1e-3
+    missed = right.clone()
+    missed[0, :, 0, 0] = right[0, :, 1, 1]  # the small class read as the large one
+    # Dice loses half of one of the 8 classes' overlap (a 1/64 share of the pixels), 1/16 in all.
+    assert abs(dice_loss(missed, target) - 1 / 16) < 0.01
 
 
 def test_a_resumed_pix2pix_run_matches_a_straight_one(faces, maps_file, tmp_path):
@@ -189,3 +205,25 @@ def test_cli_segments_and_translates(faces, maps_file, tmp_path, capsys):
         == 1
     )
     assert "does not segment" in capsys.readouterr().err
+
+
+def test_random_styles_are_drawn_where_the_training_faces_styles_lie(faces, maps_file, tmp_path):
+    common = ("--data", str(faces), "--maps", str(maps_file), "--out", str(tmp_path), "--max-images", "8")
+    assert run("--model", "pix2pix", *common) == 0
+    ck = tmp_path / "pix2pix-faces"
+    assert cli.main(["code-scale", "--checkpoint", str(ck), "--data", str(faces), "--n", "64"]) == 0
+    model = load_pretrained(ck)
+    scale = scale_beside(ck, model.arch.z_dim)
+    assert scale is not None and scale.images == 64 and scale.chol is not None
+    styles = model.style_of(to_float(load_images(faces).images[:64]))
+    assert torch.allclose(scale.mean, styles.mean(0), atol=1e-5)
+    assert torch.allclose(scale.chol @ scale.chol.T, torch.cov(styles.T), atol=1e-4)  # correlations kept
+    drawn = random_codes(model, 20_000, 0, scale)
+    assert torch.allclose(torch.cov(drawn.T), torch.cov(styles.T), atol=0.05 * float(styles.var(0).max()))
+    # the CLI's translate draws its --seed's style there too
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(tmp_path / "map.png")
+    out = tmp_path / "made"
+    assert cli.main(["translate", "--checkpoint", str(ck), "--map", str(tmp_path / "map.png"), "--out", str(out)]) == 0
+    expected = model.translate(torch.zeros(1, 32, 32, dtype=torch.uint8), random_codes(model, 1, 0, scale))
+    made = torch.from_numpy(np.asarray(Image.open(out / "map.png"))).permute(2, 0, 1).float() / 127.5 - 1
+    assert (made - expected[0]).abs().max() < 2 / 255 + 1e-6

@@ -23,7 +23,7 @@ def legend() -> str:
 
 def build(ctx: Context) -> None:
     studio = ctx.studio
-    maps = MapStudio(studio.models)
+    maps = MapStudio(studio.models, studio.scales)
     if not maps.available:
         gr.Markdown("No segmenter and pix2pix checkpoints are loaded. Train them: docs/training.md, 'Face ↔ map'.")
         return
