@@ -33,6 +33,10 @@ class Context:
     trainer: Trainer | None = None  # the server's one training slot (the Train tab's)
     # (callback, inputs, outputs) run as a page opens, so it shows results before any click
     arrivals: list[tuple[Callable, list, list]] = field(default_factory=list)
+    # (tab id, callback, inputs, outputs) run the first time a page's visitor opens that tab: for
+    # a tab whose results cost too much to make on every page open
+    visits: list[tuple[str, Callable, list, list]] = field(default_factory=list)
+    building: str = ""  # the id of the tab being built
     # the tabs that take a face handed on (by tab id), and the buttons that hand one on:
     # (button, the tab it goes to, inputs -> Face, the inputs)
     face_slots: dict[str, FaceSlot] = field(default_factory=dict)
@@ -65,6 +69,11 @@ class Context:
     def on_arrival(self, fn: Callable, inputs: list, outputs: list) -> None:
         """Run `fn` when a page opens, its answers shown as if its button had been pressed."""
         self.arrivals.append((fn, inputs, outputs))
+
+    def on_first_visit(self, fn: Callable, inputs: list, outputs: list) -> None:
+        """Run `fn` the first time a visitor opens the tab being built, its answers shown as if
+        its button had been pressed."""
+        self.visits.append((self.building, fn, inputs, outputs))
 
     def takes_faces(self, slot: FaceSlot) -> None:
         """This tab takes faces other tabs hand on, and faces named by a link."""

@@ -43,8 +43,10 @@ def build_app(studio: Studio) -> gr.Blocks:
             skipped = "; ".join(f"`{k}`: {without_folders(v)}" for k, v in studio.skipped.items())
             gr.Markdown("Skipped checkpoints: " + skipped)  # named by their files, not the server's folders
         with gr.Tabs() as tabs:
+            built = {}
             for tab in TABS:
-                with gr.Tab(tab.TITLE, id=faces.tab_id(tab.__name__)):
+                ctx.building = faces.tab_id(tab.__name__)
+                with gr.Tab(tab.TITLE, id=ctx.building) as built[ctx.building]:
                     tab.build(ctx)
         faces.connect(ctx.handoffs, ctx.face_slots, tabs)
         quiet_bounds()
@@ -54,7 +56,22 @@ def build_app(studio: Studio) -> gr.Blocks:
         arrived = faces.restore_from_link(demo, ctx.face_slots, tabs, ctx.studio.generators)
         for fn, inputs, outputs in ctx.arrivals:
             arrived.then(fn, inputs, outputs, api_name=False, show_progress="hidden")
+        for tab_id, fn, inputs, outputs in ctx.visits:
+            first_visit(built[tab_id], fn, inputs, outputs)
     return demo
+
+
+def first_visit(tab: gr.Tab, fn, inputs: list, outputs: list) -> None:
+    """`fn` when the tab is opened the first time in a page (a per-page flag), not on later visits,
+    which keep what the visitor made there."""
+    visited = gr.State(False)
+
+    def once(was_visited, *args):
+        if was_visited:
+            return True, *(gr.skip() for _ in outputs)
+        return True, *fn(*args)
+
+    tab.select(once, [visited, *inputs], [visited, *outputs], api_name=False)
 
 
 def close(demo: gr.Blocks, timeout: float = 120) -> None:

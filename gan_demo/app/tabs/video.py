@@ -86,6 +86,9 @@ def build(ctx: Context) -> None:
     inputs = [source, seed, digit_a, digit_b, angle_a, angle_b, horizon]
     outputs = [animation, *plots, gif, mp4]
     gr.on([run.click, seed.submit], ctx.handle(predict), inputs, outputs, api_name="predict_clip")
+    # a held-out clip playing when the tab first opens, not an empty box (on opening the tab, not
+    # the page: every page open would pay for the animation and its files)
+    ctx.on_first_visit(ctx.handle(predict), inputs, outputs)
     more.click(
         lambda h: min(int(h) + CONTINUE_BY, MAX_FRAMES), horizon, horizon, api_name=False, show_progress="hidden"
     ).then(ctx.handle(predict), inputs, outputs, api_name=False)
