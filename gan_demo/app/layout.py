@@ -17,10 +17,13 @@ from .tabs import attributes, colorization, face_map, generate, inpainting, lab,
 # On a phone, galleries of 8 a row (columns of at least 100 px) showed 3 and hid the rest in a
 # sideways-scrolling row: there, 4 a row of whatever width the screen gives. A table of examples
 # (two photos a row) was as wide as its long headers, its second photo off the screen: there,
-# its columns share the width and the headers wrap.
+# its columns share the width and the headers wrap. The image editor's tool column, 15 px in
+# from the editor's edge, covered the photo's left edge: there, it sits on the edge, in the
+# margin the photo leaves (the canvas itself is not moved, so strokes land where they are drawn).
 PHONE_CSS = (
     "@media (max-width: 640px) {"
     " .grid-container { grid-template-columns: repeat(4, minmax(0, 1fr)) !important; }"
+    " .image-container > .toolbar-wrap { left: 0 !important; }"
     " #photo-pairs table { table-layout: fixed; width: 100% !important; }"
     " #photo-pairs th, #photo-pairs td { white-space: normal !important; }"
     " }"

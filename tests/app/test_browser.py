@@ -570,6 +570,42 @@ def test_on_a_phone_no_tab_cuts_off_a_control_or_an_image(browser, app_url, shot
     page.close()
 
 
+def test_on_a_phone_the_editors_tools_leave_the_photo_uncovered(browser, app_url, shots):
+    """#18 item 11: at 390x844 the image editor's tool column, 15 px in from the editor's edge,
+    covered the left 15 px of the photo; it sits on the edge now, in the margin the photo leaves.
+    The photo's left edge is read off the screen in the rows just below the tool column."""
+    import io
+
+    from PIL import Image
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(app_url)
+    page.get_by_role("tab").first.wait_for(timeout=30_000)
+    shown = page.get_by_role("tab", name="Inpainting")
+    if shown.is_visible():
+        shown.click()
+    else:
+        page.get_by_role("button", name="More tabs").click()
+        page.locator(".overflow-dropdown button", has_text="Inpainting").click()
+    panel = page.get_by_role("tabpanel").filter(has=page.get_by_role("button", name="Fill")).first
+    use_example(panel)
+    tools = panel.locator(".image-container > .toolbar-wrap").first
+    tools.scroll_into_view_if_needed()
+    box, canvas = tools.bounding_box(), panel.locator("canvas").first.bounding_box()
+    rows = (round(box["y"] + box["height"]) + 4, round(box["y"] + box["height"]) + 12)
+    deadline, photo_left = time.time() + 20, None
+    while photo_left is None and time.time() < deadline:
+        page.wait_for_timeout(500)
+        screen = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("L")).astype(int)
+        band = screen[rows[0] : rows[1], round(canvas["x"]) + 2 : round(canvas["x"] + canvas["width"]) - 2]
+        differs = np.nonzero((np.abs(band - band[:, :1]) > 40).any(axis=0))[0]  # off the margin's colour
+        photo_left = round(canvas["x"]) + 2 + int(differs[0]) if len(differs) else None
+    assert photo_left is not None, "the example photo never showed in the editor"
+    assert box["x"] + box["width"] <= photo_left + 1, (box, photo_left)
+    page.screenshot(path=shots / "inpainting-editor-phone.png")
+    page.close()
+
+
 def shown_image(page, img) -> np.ndarray:
     """An <img> of the page as the server sent it, at 64x64 (the app shows faces enlarged)."""
     import io
