@@ -46,7 +46,8 @@ def free_port() -> int:
 
 
 def start_server(checkpoints: str, port: int, env: dict | None = None) -> subprocess.Popen:
-    """demo.py in its own process, so its memory is its own; returns once it answers HTTP. Its
+    """demo.py in its own process, so its memory is its own; returns once it answers HTTP and has
+    found its average faces (as a server does before its first visitors: launch's warm-up). Its
     temp files go to DOWNLOADS unless env says otherwise: a killed server cleans up nothing."""
     import httpx
 
@@ -56,13 +57,24 @@ def start_server(checkpoints: str, port: int, env: dict | None = None) -> subpro
         [sys.executable, str(ROOT / "demo.py"), "--checkpoints", checkpoints, "--port", str(port), "--device", "cpu"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
+    warm = threading.Event()
+
+    def read_output():  # drained to the end, or a full pipe would stop the server
+        for line in server.stdout:
+            if "average faces found" in line:
+                warm.set()
+
+    threading.Thread(target=read_output, daemon=True).start()
     deadline = time.time() + 180
     while time.time() < deadline and server.poll() is None:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200 and warm.wait(
+                max(0.0, deadline - time.time())
+            ):
                 return server
         except httpx.HTTPError:
             time.sleep(0.5)

@@ -222,6 +222,16 @@ class Studio:
         autoencoder) at the scale its own codes have, when it was measured."""
         return random_codes(self.models[name], n, seed, self.scales.get(name))
 
+    def warm_up(self) -> float:
+        """Find every generator's average-face code now (seconds taken): the default truncation
+        needs it, and found on a first request it held that request, and every one queued
+        behind the optimisation lock with it, for 3-5 s (16 clients at once met it on a fresh
+        server)."""
+        started = time.perf_counter()
+        for name in self.generators():
+            self.average_code(name)
+        return time.perf_counter() - started
+
     def average_code(self, name: str) -> torch.Tensor:
         """The model's average-face code, found once (a projection, about 3 s) and kept."""
         if name not in self.averages:  # once found, read without waiting behind optimisations

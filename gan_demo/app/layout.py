@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import gradio as gr
@@ -83,6 +84,10 @@ def close(demo: gr.Blocks, timeout: float = 120) -> None:
     RUNNING.wait_until_idle(timeout)
 
 
+def warm_up(studio: Studio) -> None:
+    print(f"gan_demo: average faces found in {studio.warm_up():.1f} s", flush=True)
+
+
 def launch(checkpoints: str, device, host: str, port: int, share: bool, block: bool = True) -> gr.Blocks:
     started = time.perf_counter()
     studio = Studio.load(checkpoints, device)
@@ -91,6 +96,8 @@ def launch(checkpoints: str, device, host: str, port: int, share: bool, block: b
         f"gan_demo: {len(studio.models)} checkpoints loaded, ready {time.perf_counter() - started:.1f} s after imports",
         flush=True,
     )
+    # the average faces are found while the first visitors open the page, not on their first click
+    threading.Thread(target=warm_up, args=(studio,), name="warm-up", daemon=True).start()
     if block:
         demo.block_thread()
     return demo

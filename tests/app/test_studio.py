@@ -80,3 +80,18 @@ def test_a_photo_gets_a_model_of_its_kind(tiny_models, tiny_directions, tmp_path
     assert studio.model_for_photo("dcgan-mnist", Image.fromarray(face), names) == "aegan-celeba64"
     assert studio.model_for_photo("dcgan-celeba64", Image.fromarray(face), names) is None  # it fits
     assert studio.model_for_photo(None, Image.fromarray(digit), names) == "aegan-mnist"  # an example clicked
+
+
+def test_a_warmed_studio_generates_below_truncation_1_without_waiting_for_the_lock(tiny_models):
+    """launch's warm-up finds every generator's average face, so a first Generate at the default
+    truncation does not queue behind a running optimisation (it found the average face there)."""
+    import threading
+
+    studio = Studio.load(tiny_models["aegan"].parent)
+    assert studio.warm_up() > 0 and set(studio.averages) == set(studio.generators())
+    answered = []
+    with studio.lock:  # an optimisation running
+        caller = threading.Thread(target=lambda: answered.append(studio.generate("aegan-faces", 0, 0.7, 4)))
+        caller.start()
+        caller.join(timeout=20)
+    assert answered and len(answered[0]) == 4
