@@ -30,6 +30,29 @@ PHONE_CSS = (
     " }"
 )
 
+# A slider's number box keeps a typed value within the slider's range when it loses focus, in the
+# browser, silently (truncation 5 became 1): say so beside the box, for a few seconds.
+KEPT_WITHIN_JS = """
+() => document.addEventListener('blur', (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== 'number' || box.value === '') return;
+  const value = Number(box.value);
+  const min = box.min === '' ? -Infinity : Number(box.min);
+  const max = box.max === '' ? Infinity : Number(box.max);
+  if (!(value < min || value > max)) return;
+  const note = document.createElement('div');
+  note.className = 'kept-within';
+  note.setAttribute('role', 'status');
+  note.textContent = `${box.value} is outside ${box.min} to ${box.max}: ${value < min ? box.min : box.max} is used`;
+  const at = box.getBoundingClientRect();
+  note.style.cssText = `position:fixed; left:${Math.max(4, at.right - 260)}px; top:${at.bottom + 4}px; z-index:1000;`
+    + 'max-width:256px; padding:4px 8px; border-radius:6px; font-size:13px;'
+    + 'background:var(--background-fill-primary); color:var(--body-text-color); border:1px solid var(--color-accent);';
+  document.body.appendChild(note);
+  setTimeout(() => note.remove(), 6000);
+}, true)
+"""
+
 # the course's story first (it says what every other tab's models are); train last: its run,
 # once done, updates the model lists of the tabs before it
 TABS = (story, generate, morph, attributes, inpainting, colorization, face_map, video, lab, train)
@@ -113,6 +136,7 @@ def serve(studio: Studio, host: str, port: int, share: bool = False) -> gr.Block
         share=share,
         max_file_size=MAX_FILE_SIZE,
         css=PHONE_CSS,
+        js=KEPT_WITHIN_JS,
         show_error=True,
         prevent_thread_lock=True,
     )

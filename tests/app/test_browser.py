@@ -326,6 +326,18 @@ def test_face_map_tab_paints_a_map_and_gets_faces(page, shots):
     page.screenshot(path=shots / "face-map.png", full_page=True)
 
 
+def test_a_typed_value_outside_a_sliders_range_is_named_not_changed_silently(page):
+    """#18 item 14: the browser keeps a slider's typed value within its range when the box loses
+    focus (truncation 5 became 1, nothing said); a note beside the box says what is used."""
+    panel = open_tab(page, "Generate")
+    box = panel.get_by_label("number input for Truncation").first
+    box.fill("5")
+    box.blur()
+    note = page.get_by_role("status").filter(has_text="5 is outside")
+    note.wait_for(timeout=5_000)
+    assert note.inner_text() == "5 is outside 0.1 to 1: 1 is used" and box.input_value() == "1"
+
+
 def test_video_tab_plays_the_predictions_and_continues_them(page, shots):
     panel = open_tab(page, "Video prediction")
     wait_for_images(panel, 1)  # a held-out clip plays on arrival, no click needed
