@@ -2,7 +2,7 @@
 translators (pix2pix and its L1-only twin) by FCN-score and FID against nearest-neighbour
 retrieval, the styles' spread, and the round trip's speed.
 
-    python -m bench.face_maps --maps data/celeba64-maps.npz
+    python -m bench.face_maps --maps data/celeba64-maps.npz --grid checkpoints/cards/pix2pix-celeba64.png
 
 Held out: the last 500 faces that have a map (as train.py --holdout 500 keeps them out). FCN-score
 (Isola et al.): the shipped segmenter reads the faces made from the held-out maps, scored against
@@ -39,12 +39,33 @@ def rounded(scores: dict) -> dict:
     return {k: round(v, 4) for k, v in scores.items() if k != "iou"} | {"iou": scores["iou"]}
 
 
+GRID = 8  # held-out faces in the grid's rows
+
+
+def write_grid(path: str, photos: torch.Tensor, maps: torch.Tensor, translators: dict) -> None:
+    from torchvision.utils import save_image
+
+    from gan_demo.data.face_parts import colorize
+
+    rows = [torch.from_numpy(colorize(maps.numpy())).permute(0, 3, 1, 2).float() / 127.5 - 1, photos]
+    for name, model in translators.items():
+        scale = scale_beside(CK / name, model.arch.z_dim)
+        rows.append(model.translate(maps, model.style_of(photos)))
+        rows += [model.translate(maps, random_codes(model, len(maps), seed, scale)) for seed in (1, 2)]
+    save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), path, nrow=len(maps), padding=1)
+    print(f"wrote {path}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "celeba64"))
     p.add_argument("--maps", default=str(ROOT / "data" / "celeba64-maps.npz"))
     p.add_argument("--holdout", type=int, default=500)
     p.add_argument("--pool", type=int, default=800, help="the retrieval baseline's smaller pool")
+    p.add_argument(
+        "--grid",
+        help="write a PNG: rows of held-out maps, their photos, then per translator the face in the photo's own style and in two random styles",
+    )
     args = p.parse_args()
     torch.manual_seed(0)
     train, held = split_holdout(attach_maps(load_images(args.data), args.maps), args.holdout)
@@ -85,6 +106,8 @@ def main() -> None:
         3,
     )
     report |= {"fcn_score": fcn, "fid": fids, "style_spread": spread}
+    if args.grid:
+        write_grid(args.grid, photos[:GRID], maps[:GRID], translators)
 
     model = translators["pix2pix-celeba64"]
     one, style = photos[:1], model.style_of(photos[:1])
