@@ -40,15 +40,19 @@ KEPT_WITHIN_JS = """
   const min = box.min === '' ? -Infinity : Number(box.min);
   const max = box.max === '' ? Infinity : Number(box.max);
   if (!(value < min || value > max)) return;
+  // inside the slider's own block, so it goes when its tab is left
+  const block = box.closest('.block') || box.parentElement;
+  block.querySelector(':scope > .kept-within')?.remove();
   const note = document.createElement('div');
   note.className = 'kept-within';
   note.setAttribute('role', 'status');
   note.textContent = `${box.value} is outside ${box.min} to ${box.max}: ${value < min ? box.min : box.max} is used`;
-  const at = box.getBoundingClientRect();
-  note.style.cssText = `position:fixed; left:${Math.max(4, at.right - 260)}px; top:${at.bottom + 4}px; z-index:1000;`
-    + 'max-width:256px; padding:4px 8px; border-radius:6px; font-size:13px;'
-    + 'background:var(--background-fill-primary); color:var(--body-text-color); border:1px solid var(--color-accent);';
-  document.body.appendChild(note);
+  const at = box.getBoundingClientRect(), around = block.getBoundingClientRect();
+  note.style.cssText = `position:absolute; right:${Math.max(4, around.right - at.right)}px;`
+    + `top:${at.bottom - around.top + 4}px; z-index:1000; max-width:256px; padding:4px 8px;`
+    + 'border-radius:6px; font-size:13px; background:var(--background-fill-primary);'
+    + 'color:var(--body-text-color); border:1px solid var(--color-accent);';
+  block.appendChild(note);
   setTimeout(() => note.remove(), 6000);
 }, true)
 """

@@ -336,6 +336,8 @@ def test_a_typed_value_outside_a_sliders_range_is_named_not_changed_silently(pag
     note = page.get_by_role("status").filter(has_text="5 is outside")
     note.wait_for(timeout=5_000)
     assert note.inner_text() == "5 is outside 0.1 to 1: 1 is used" and box.input_value() == "1"
+    open_tab(page, "Interpolate / morph")
+    assert not note.is_visible()  # it stays with its slider, not over the next tab
 
 
 def test_video_tab_plays_the_predictions_and_continues_them(page, shots):

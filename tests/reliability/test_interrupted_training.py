@@ -47,12 +47,15 @@ def kill_at_random(args: list[str], stem: Path, rng: random.Random) -> None:
     """Start the run, wait until it has written a checkpoint past its resumed step, SIGKILL it at a random moment."""
     before = load_state(stem)[1]["step"] if state_path(stem).exists() else -1
     proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args], cwd=ROOT, stderr=subprocess.DEVNULL)
+    # a random step in the first third of what is left: a fixed wait after the first checkpoint
+    # let a fast CPU finish all 60 steps before the kill, and the next fault then had none to hit
+    target = before + 1 + rng.randrange(max(1, (STEPS - before) // 3))
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
-        if state_path(stem).exists() and load_state(stem)[1]["step"] > before:
+        if state_path(stem).exists() and load_state(stem)[1]["step"] >= target:
             break
-        time.sleep(0.01)
-    time.sleep(rng.uniform(0.0, 0.3))
+        time.sleep(0.005)
+    time.sleep(rng.uniform(0.0, 0.02))  # then anywhere in a step or a write
     assert proc.poll() is None, "the run ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
