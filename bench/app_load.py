@@ -31,6 +31,7 @@ import numpy as np
 from gradio_client import Client, handle_file
 from PIL import Image
 
+from gan_demo.app.layout import WARMED
 from gan_demo.models import kinds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,7 @@ def start_server(checkpoints: str, port: int, env: dict | None = None) -> subpro
 
     def read_output():  # drained to the end, or a full pipe would stop the server
         for line in server.stdout:
-            if "average faces found" in line:
+            if WARMED in line:
                 warm.set()
 
     threading.Thread(target=read_output, daemon=True).start()

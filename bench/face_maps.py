@@ -3,13 +3,16 @@ translators (pix2pix and its L1-only twin) by FCN-score and FID against nearest-
 retrieval, the styles' spread, and the round trip's speed.
 
     python -m bench.face_maps --maps data/celeba64-maps.npz --grid checkpoints/cards/pix2pix-celeba64.png
+    python -m bench.face_maps --segmenter runs/ab/segmenter-celeba64 --translators   # a segmenter alone
+    python -m bench.face_maps --translators runs/maps/pix2pix-celeba64 --prior-styles  # styles from N(0, I)
 
 Held out: the last 500 faces that have a map (as train.py --holdout 500 keeps them out). FCN-score
 (Isola et al.): the shipped segmenter reads the faces made from the held-out maps, scored against
 those maps; its "real photos" row reads the held-out photos themselves. The faces get random
-styles (seeded, drawn where the training faces' styles lie: the translators' code-scale files).
-FID: the shipped face classifier's features, 500 faces against the 500 held-out photos, the shipped DCGAN's 500 samples in the same measure. Retrieval: each held-out map's
-training face whose map agrees with it on the most pixels (800-face pool, and the whole set).
+styles (seeded, drawn where the training faces' styles lie: the translators' code-scale files;
+from N(0, I) with --prior-styles). FID: the shipped face classifier's features, 500 faces against
+the 500 held-out photos, the shipped DCGAN's 500 samples in the same measure. Retrieval: each
+held-out map's training face whose map agrees with it on the most pixels (800-face pool, and the whole set).
 Speed: median of 20 round trips (one photo -> map -> face) on this machine's threads.
 The last line is JSON.
 """
@@ -42,16 +45,15 @@ def rounded(scores: dict) -> dict:
 GRID = 8  # held-out faces in the grid's rows
 
 
-def write_grid(path: str, photos: torch.Tensor, maps: torch.Tensor, translators: dict) -> None:
+def write_grid(path: str, photos: torch.Tensor, maps: torch.Tensor, translators: dict, scales: dict) -> None:
     from torchvision.utils import save_image
 
     from gan_demo.data.face_parts import colorize
 
     rows = [torch.from_numpy(colorize(maps.numpy())).permute(0, 3, 1, 2).float() / 127.5 - 1, photos]
     for name, model in translators.items():
-        scale = scale_beside(CK / name, model.arch.z_dim)
         rows.append(model.translate(maps, model.style_of(photos)))
-        rows += [model.translate(maps, random_codes(model, len(maps), seed, scale)) for seed in (1, 2)]
+        rows += [model.translate(maps, random_codes(model, len(maps), seed, scales[name])) for seed in (1, 2)]
     save_image(torch.cat(rows).add(1).div(2).clamp(0, 1), path, nrow=len(maps), padding=1)
     print(f"wrote {path}")
 
@@ -66,11 +68,19 @@ def main() -> None:
         "--grid",
         help="write a PNG: rows of held-out maps, their photos, then per translator the face in the photo's own style and in two random styles",
     )
+    p.add_argument("--segmenter", default=str(CK / "segmenter-celeba64"), help="the face -> map checkpoint scored")
+    p.add_argument(
+        "--translators",
+        nargs="*",
+        default=[str(CK / "pix2pix-celeba64"), str(CK / "pix2pix-l1-celeba64")],
+        help="the map -> face checkpoints scored (none: the segmenter alone)",
+    )
+    p.add_argument("--prior-styles", action="store_true", help="random styles from N(0, I), not the code-scale files")
     args = p.parse_args()
     torch.manual_seed(0)
     train, held = split_holdout(attach_maps(load_images(args.data), args.maps), args.holdout)
     photos, maps = to_float(held.images), held.labels
-    segmenter = load_pretrained(CK / "segmenter-celeba64")
+    segmenter = load_pretrained(args.segmenter)
     judge = load_pretrained(CK / "classifier-celeba64")
     real_features = features(judge, photos)
     report: dict = {"held_out_faces": len(held), "training_faces": len(train)}
@@ -81,12 +91,19 @@ def main() -> None:
         "segmenter": rounded(fcn_score(segmenter, photos, maps)),
     }
 
-    translators = {name: load_pretrained(CK / name) for name in ("pix2pix-celeba64", "pix2pix-l1-celeba64")}
+    if not args.translators:
+        print(json.dumps(report))
+        return
+    translators = {model.name: model for model in map(load_pretrained, args.translators)}
+    # random styles where each translator's training faces' styles lie (its code-scale file)
+    scales = {
+        name: None if args.prior_styles else scale_beside(model.path, model.arch.z_dim)
+        for name, model in translators.items()
+    }
     fcn = {"real_photos": report["segmenter"]["segmenter"]}
     fids, spread = {}, {}
     for name, model in translators.items():
-        # random styles where each translator's training faces' styles lie (its code-scale file)
-        styles = random_codes(model, len(held), FID_SEED, scale_beside(CK / name, model.arch.z_dim))
+        styles = random_codes(model, len(held), FID_SEED, scales[name])
         made = torch.cat([model.translate(m, s) for m, s in zip(maps.split(100), styles.split(100))])
         fcn[name] = rounded(fcn_score(segmenter, made, maps))
         fids[name] = round(fid(features(judge, made), real_features), 3)
@@ -107,9 +124,9 @@ def main() -> None:
     )
     report |= {"fcn_score": fcn, "fid": fids, "style_spread": spread}
     if args.grid:
-        write_grid(args.grid, photos[:GRID], maps[:GRID], translators)
+        write_grid(args.grid, photos[:GRID], maps[:GRID], translators, scales)
 
-    model = translators["pix2pix-celeba64"]
+    model = next(iter(translators.values()))
     one, style = photos[:1], model.style_of(photos[:1])
 
     def round_trip():

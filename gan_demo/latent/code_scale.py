@@ -7,10 +7,10 @@ own: each dimension from a normal with the mean and spread its codes of real ima
 independently, which is exactly what its codes are not. Kept beside the checkpoint as
 NAME.codes.safetensors (`python -m gan_demo code-scale`).
 
-A pix2pix translator's style codes are held near N(0, I) only by a small KL weight: their spreads
-range from 0.3 to 1.4, so N(0, I) styles give faces unlike any training face's (FID 14.6 against
-7.7 in the measured Gaussian, at 500 steps). For a translator the scale keeps the styles' full
-covariance too (its Cholesky factor), and random styles are drawn from that Gaussian.
+A pix2pix translator's style codes are held near N(0, I) only by a small KL weight (their spreads
+ranged from 0.3 to 1.4 early in training, where N(0, I) styles gave faces unlike any training
+face's: the model card). For a translator the scale keeps the styles' full covariance too (its
+Cholesky factor), and random styles are drawn from that Gaussian.
 """
 
 from __future__ import annotations
