@@ -158,9 +158,10 @@ def optimizer_from_tensors(
         if val.shape == param.shape:  # fused Adam needs moments laid out like the (channels_last) weights
             val = torch.empty_like(param, dtype=val.dtype).copy_(val)
         state.setdefault(int(idx), {})[name] = val
-    # whether steps are recorded as CUDA graphs is this run's choice, not the saved one's
+    # whether steps are recorded as CUDA graphs is this run's choice, not the saved one's; so is the
+    # rate a schedule starts from (a state saved before schedules existed has none)
     groups = [
-        {**saved, "capturable": own.get("capturable", False)}
+        {**saved, "capturable": own.get("capturable", False), **{k: own[k] for k in ("initial_lr",) if k in own}}
         for saved, own in zip(groups, opt.param_groups, strict=True)
     ]
     opt.load_state_dict({"state": state, "param_groups": groups})

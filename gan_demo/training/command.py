@@ -30,6 +30,7 @@ from gan_demo.runtime import DTYPES, PRECISIONS, init_distributed, resolve_devic
 
 from .config import RECIPES, Hyper, RunConfig
 from .loop import Trainer, TrainingDiverged
+from .schedule import LR_SCHEDULES
 
 STORAGE_DTYPES = {dtype: name for name, dtype in DTYPES.items()}  # torch dtype -> option name
 H, ARCH = Hyper(), ArchConfig()
@@ -81,6 +82,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--batch-size", type=int, default=RunConfig.batch_size, help="per process")
     p.add_argument("--lr", type=float, help=f"Adam learning rate (default {H.lr})")
+    p.add_argument(
+        "--lr-schedule",
+        choices=LR_SCHEDULES,
+        help=f"constant, or cosine: every rate decays to 0 over the run's steps (default {H.lr_schedule})",
+    )
     p.add_argument("--lr-d", type=float, help="discriminator learning rate (two-time-scale; default: --lr)")
     p.add_argument("--beta1", type=float, help=f"Adam beta1 (default {H.beta1}{per_kind('beta1')})")
     p.add_argument("--loss", choices=("bce", "hinge"), help=f"GAN loss (default {H.loss})")

@@ -32,6 +32,7 @@ class Hyper:
     adv_weight: float = 0.05  # video GAN: the adversarial loss's weight against the pixel losses (Mathieu et al.'s)
     gdl_weight: float = 0.1  # video: the gradient difference loss's weight against the squared error
     dice_weight: float = 0.0  # segmenter: the soft Dice loss's weight beside the cross-entropy
+    lr_schedule: str = "constant"  # or "cosine": every rate decays to 0 over the run's steps
 
     @classmethod
     def for_kind(cls, kind: ModelKind, **given: Any) -> Hyper:

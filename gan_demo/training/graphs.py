@@ -40,6 +40,8 @@ def why_not_recorded(trainer: Trainer) -> str | None:
         return "fp16 loss scaling checks for overflow on the host at every step"
     if cfg.compile:
         return "--compile is on"
+    if cfg.hyper.lr_schedule != "constant":
+        return "a graph records the rates as constants, and --lr-schedule changes them every step"
     if trainer.images.device.type != "cuda":
         return "the images do not fit in GPU memory, so each batch is copied from the host"
     return None

@@ -43,6 +43,7 @@ from .config import RunConfig
 from .fid import FidTracker
 from .graphs import GraphedStep, recordable_generator, why_not_recorded
 from .objectives import Objective
+from .schedule import lr_factor
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -113,6 +114,13 @@ class Trainer:
             self.total_steps = 10**12
         else:
             self.total_steps = max(1, round((cfg.epochs or RunConfig.DEFAULT_EPOCHS) * self.steps_per_epoch))
+        self.schedule = cfg.hyper.lr_schedule
+        if self.schedule != "constant" and self.open_ended:
+            raise ValueError(
+                f"--lr-schedule {self.schedule} decays over the run's steps: give --epochs or --max-images "
+                "(--max-minutes may still end the run early)"
+            )
+        lr_factor(self.schedule, 0, self.total_steps)  # an unknown schedule fails here, not at step 1
         self.images = self._place_images(train.images)
         self.labels = None if train.labels is None else train.labels.to(self.images.device)
         self.step = 0
@@ -409,6 +417,8 @@ class Trainer:
                 self.gen.manual_seed(_step_seed(cfg.seed, self.ctx.rank, self.step))
                 if self.obj.compiled_graphs:
                     torch.compiler.cudagraph_mark_step_begin()
+                if self.schedule != "constant":
+                    self.obj.set_lr_factor(lr_factor(self.schedule, self.step, self.total_steps))
                 if self.graphed is not None:
                     losses = self.graphed(self.step)
                 else:

@@ -105,7 +105,15 @@ class Objective:
     def add_optimizer(self, name: str, params, lr: float, betas: tuple[float, float] | None = None) -> None:
         betas = betas or (self.hyper.beta1, 0.999)
         self.optimizers[name] = torch.optim.Adam(params, lr=lr, betas=betas, fused=True)
+        for group in self.optimizers[name].param_groups:
+            group["initial_lr"] = lr  # what a schedule's factor multiplies (set_lr_factor)
         self.scalers[name] = torch.amp.GradScaler(self.device.type, enabled=self.precision == "fp16")
+
+    def set_lr_factor(self, factor: float) -> None:
+        """Every optimiser's rate at `factor` times the rate it was made with."""
+        for opt in self.optimizers.values():
+            for group in opt.param_groups:
+                group["lr"] = group["initial_lr"] * factor
 
     def add_ema(self, name: str) -> None:
         self.averaged = name
