@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> dict:
     longer = mm.held_out_clips(mm.as_digits(data.images), data.labels.argmax(1), args.n, frames=30)
     classifier = load_pretrained(args.classifier)
     models = [load_pretrained(m) for m in args.models]
+    if len({m.name for m in models}) < len(models):  # rows and the tab are keyed by name: one would hide another
+        raise SystemExit(f"--models: two checkpoints share a name ({', '.join(m.name for m in models)}): rename a copy")
 
     rows = {"truth": score_frames(longer.frames[:, 10:30], longer, classifier, (10, 20))}
     for name, fn in BASELINES.items():
